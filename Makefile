@@ -1,0 +1,29 @@
+# One command to set up and see it work (`make demo`), one to test (`make test`).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+# The exact dependency set is constraints.txt (see the comment at its top).
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/ledgerflow demo
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/workcloud_ingest.py --rows 100000 --database sqlite
+	$(BIN)/python benchmarks/workcloud_ingest.py --rows 100000 --database postgres
+	$(BIN)/python benchmarks/flow_overhead.py
+
+clean:
+	rm -rf var

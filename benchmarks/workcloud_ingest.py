@@ -1,0 +1,297 @@
+"""Benchmark: the WorkCloud ingest of N time-report rows, end to end, into a fresh store.
+
+Why: the daily WorkCloud export is the largest file the project ingests, and the target is
+>= 50,000 rows/s into PostgreSQL with a peak memory under 1 GiB. This script measures the
+four stages the flow runs for one file, with the same code the flow calls:
+
+  parse  read the bytes and ``connectors.workcloud.read_export``
+  gate   the Great Expectations gate, ``tasks.quality.check``
+  map    ``tasks.mapping.map_export`` (pandas cleaning + pydantic validation)
+  load   the body of the Prefect task, ``tasks.load.load_workcloud_export.fn`` (upsert,
+         integration mappings, audit chain, bookkeeping; one transaction)
+
+Prefect itself (task runs, the API) is *not* in the figure; ``benchmarks/flow_overhead.py``
+measures that fixed cost separately.
+
+Each measured run happens in a fresh child process (this script re-invoked with the hidden
+``--child`` flag) so that
+
+* the peak resident memory (``ru_maxrss``) belongs to that one run, and
+* the one-off costs are outside the clock: the imports, GX's context and the suite's
+  validation definition (warmed up by validating a 10-row frame) and the store migration
+  (``open_store``) all happen before the clock starts.
+
+The CSV is generated once (Excel style, the sandbox generator, saved as UTF-8) and every
+run loads it into a fresh store: a new SQLite file, or a new PostgreSQL schema that is
+dropped afterwards. Every child checks that the load reports ``inserted == N``; a
+discrepancy is printed loudly and makes the script exit non-zero.
+
+Usage::
+
+    .venv/bin/python benchmarks/workcloud_ingest.py --rows 100000 --database sqlite --runs 3
+    .venv/bin/python benchmarks/workcloud_ingest.py --rows 100000 --database postgres --runs 3
+
+Only the standard library and the project's own dependencies are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TENANT = "bench"
+STAGES = ("parse", "gate", "map", "load")
+
+
+# --------------------------------------------------------------------------- parent side
+def _generate_csv(directory: Path, name: str, rows: int, seed: int) -> Path:
+    """An Excel-style time-report export (Swedish headers, ``;``, decimal commas), saved as UTF-8."""
+    from connectors.sandbox.workcloud import generate_company, render, time_reports
+    from connectors.workcloud import ExportKind
+
+    company = generate_company(seed)
+    path = directory / name
+    path.write_bytes(render(ExportKind.TIME_REPORTS, time_reports(company, rows, seed), "excel").encode("utf-8"))
+    return path
+
+
+def _postgres_admin(base_url: str):  # type: ignore[no-untyped-def]
+    """A psycopg connection (autocommit) for creating and dropping the run's schema."""
+    import psycopg
+    import sqlalchemy as sa
+
+    url = sa.make_url(base_url).set(drivername="postgresql")
+    return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+
+
+def _with_search_path(base_url: str, schema: str) -> str:
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}options=-csearch_path%3D{schema}"
+
+
+def _run_child(args: argparse.Namespace, csv_path: Path, warmup_path: Path, url: str, out: Path) -> dict:
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "--child",
+        "--csv", str(csv_path), "--warmup-csv", str(warmup_path), "--url", url,
+        "--rows", str(args.rows), "--result", str(out), "--profile", str(args.profile),
+    ]
+    completed = subprocess.run(command, cwd=str(PROJECT_ROOT), check=False)
+    if not out.exists():
+        raise SystemExit(f"child run failed (exit code {completed.returncode}); see its output above")
+    result = json.loads(out.read_text())
+    result["exit_code"] = completed.returncode
+    return result
+
+
+def main_parent(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="ledgerflow-bench-") as tmp:
+        tmpdir = Path(tmp)
+        started = time.perf_counter()
+        csv_path = _generate_csv(tmpdir, "tidrapporter.csv", args.rows, args.seed)
+        warmup_path = _generate_csv(tmpdir, "warmup.csv", 10, args.seed + 1)  # the child's untimed warm-up
+        print(f"# generated {args.rows:,} time reports ({csv_path.stat().st_size / 2**20:.1f} MiB) "
+              f"in {time.perf_counter() - started:.1f} s: {csv_path}", flush=True)
+
+        results: list[dict] = []
+        for run in range(1, args.runs + 1):
+            out = tmpdir / f"result-{run}.json"
+            if args.database == "sqlite":
+                url = f"sqlite:///{tmpdir / f'bench-{run}.db'}"
+                result = _run_child(args, csv_path, warmup_path, url, out)
+            else:
+                schema = f"bench_{uuid.uuid4().hex[:12]}"
+                with _postgres_admin(args.postgres_url) as admin:
+                    admin.execute(f'CREATE SCHEMA "{schema}"')
+                try:
+                    result = _run_child(args, csv_path, warmup_path, _with_search_path(args.postgres_url, schema), out)
+                finally:
+                    with _postgres_admin(args.postgres_url) as admin:
+                        admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            results.append(result)
+            stages = " ".join(f"{s}={result['stages'][s]:.2f}s" for s in STAGES)
+            print(f"# run {run}/{args.runs}: total={result['total']:.2f}s rows_per_s={result['rows_per_s']:,.0f} "
+                  f"{stages} peak_rss_mib={result['peak_rss_mib']:.0f} "
+                  f"(after warm-up {result['baseline_rss_mib']:.0f}) inserted={result['report']['inserted']} "
+                  f"quarantined={result['report']['quarantined']}", flush=True)
+
+    ok = all(r["correct"] for r in results)
+    median_rate = statistics.median(r["rows_per_s"] for r in results)
+    median_total = statistics.median(r["total"] for r in results)
+    peak = max(r["peak_rss_mib"] for r in results)
+    baseline = max(r["baseline_rss_mib"] for r in results)
+    print(
+        f"workcloud_ingest {args.database} rows={args.rows} median_rows_per_s={median_rate:.0f} "
+        f"median_total_s={median_total:.2f} peak_rss_mib={peak:.0f} runs={args.runs}"
+    )
+    for stage in STAGES:
+        median_stage = statistics.median(r["stages"][stage] for r in results)
+        share = 100 * median_stage / median_total if median_total else 0.0
+        print(f"workcloud_ingest {args.database} rows={args.rows} stage={stage} median_s={median_stage:.3f} "
+              f"share={share:.0f}% runs={args.runs}")
+    print(f"workcloud_ingest {args.database} rows={args.rows} rss_after_warmup_mib={baseline:.0f} "
+          f"peak_rss_mib={peak:.0f} runs={args.runs}")
+    if not ok:
+        print("!!! CORRECTNESS: at least one run did not insert every row; see the child output above !!!")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- child side
+def _rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main_child(args: argparse.Namespace) -> int:
+    # Everything imported and built before the clock: GX is seconds of import and context set-up.
+    import logging
+
+    import great_expectations  # noqa: F401  (tasks.quality imports it lazily; it is imported anyway in warm-up)
+    import sqlalchemy as sa
+
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+        logging.getLogger(name).setLevel(logging.WARNING)  # GX's INFO lines are noise here
+
+    from connectors.workcloud import ROW_COLUMN, read_export
+    from models.store import open_store
+    from models.tables import ENTITIES
+    from tasks.load import load_workcloud_export
+    from tasks.mapping import map_export
+    from tasks.quality import check
+
+    warmup = read_export(Path(args.warmup_csv))
+    assert warmup.kind is not None and not warmup.error, warmup.error
+    warm_gate = check(warmup.frame, f"workcloud_{warmup.kind}", ROW_COLUMN)
+    map_export(warmup.kind, warm_gate.valid)
+    engine = open_store(args.url)  # migrates the fresh store; cached for the load's own open_store call
+    baseline = _rss_mib()
+
+    profiles: dict[str, cProfile.Profile] = {}
+
+    def timed(stage: str, call, *call_args):  # type: ignore[no-untyped-def]
+        """Run one stage under the clock (and under cProfile with --profile)."""
+        if not args.profile:
+            started = time.perf_counter()
+            value = call(*call_args)
+            stages[stage] = time.perf_counter() - started
+            return value
+        profiles[stage] = profile = cProfile.Profile()
+        started = time.perf_counter()
+        value = profile.runcall(call, *call_args)
+        stages[stage] = time.perf_counter() - started
+        return value
+
+    stages: dict[str, float] = {}
+    path = Path(args.csv)
+    export = timed("parse", lambda: read_export(path, path.read_bytes()))
+    if export.error or export.kind is None:
+        raise SystemExit(f"the export could not be read: {export.error}")
+    gate = timed("gate", check, export.frame, f"workcloud_{export.kind}", ROW_COLUMN)
+    mapped = timed("map", map_export, export.kind, gate.valid)
+    report = timed(
+        "load", load_workcloud_export.fn,
+        args.url, TENANT, export, mapped.records, gate.quarantined + mapped.issues, len(gate.warnings),
+        "benchmark/workcloud_ingest", None,
+    )
+    total = sum(stages.values())
+    peak = _rss_mib()
+    if profiles:
+        slowest = max(stages, key=stages.__getitem__)
+        print(f"# cProfile of the slowest stage, {slowest} ({stages[slowest]:.2f}s under the profiler), "
+              f"top {args.profile} by own time:", flush=True)
+        pstats.Stats(profiles[slowest], stream=sys.stdout).sort_stats("tottime").print_stats(args.profile)
+        print("# ... and by cumulative time:", flush=True)
+        pstats.Stats(profiles[slowest], stream=sys.stdout).sort_stats("cumulative").print_stats(args.profile)
+        sys.stdout.flush()
+
+    # Correctness, outside the clock.
+    problems: list[str] = []
+    if report.status not in ("loaded",):
+        problems.append(f"status={report.status!r} error={report.error!r}")
+    if report.read != args.rows:
+        problems.append(f"read={report.read} != rows={args.rows}")
+    if report.inserted != args.rows:
+        problems.append(
+            f"inserted={report.inserted} != rows={args.rows} (quarantined={report.quarantined}, "
+            f"gate critical issues={len(gate.quarantined)}, model issues={len(mapped.issues)}, "
+            f"format problems={len(export.problems)}, records mapped={len(mapped.records)})"
+        )
+    table = ENTITIES["time_report"].table
+    with engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id == TENANT)
+        ).scalar_one()
+    if stored != args.rows:
+        problems.append(f"{table.name} holds {stored} rows for the tenant, expected {args.rows}")
+    for problem in problems:
+        print(f"!!! CORRECTNESS PROBLEM: {problem}", flush=True)
+    issue_codes: dict[str, int] = {}
+    for issue in gate.quarantined + mapped.issues:
+        issue_codes[issue.code] = issue_codes.get(issue.code, 0) + 1
+    if issue_codes:
+        print(f"!!! held-back rows by code: {issue_codes}", flush=True)
+
+    Path(args.result).write_text(
+        json.dumps(
+            {
+                "stages": stages,
+                "total": total,
+                "rows_per_s": args.rows / total,
+                "peak_rss_mib": peak,
+                "baseline_rss_mib": baseline,
+                "report": {"inserted": report.inserted, "updated": report.updated, "unchanged": report.unchanged,
+                           "quarantined": report.quarantined, "warnings": report.warnings, "status": report.status},
+                "stored": stored,
+                "correct": not problems,
+            }
+        )
+    )
+    return 0 if not problems else 2
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark the WorkCloud ingest (parse, GX gate, map, load) of N time-report rows into a "
+        "fresh SQLite or PostgreSQL store; each run in its own process, one-off imports and migration excluded.",
+    )
+    parser.add_argument("--rows", type=int, default=100_000, help="time-report rows in the export (default 100000)")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
+                        help="store to load into (default sqlite)")
+    parser.add_argument("--runs", type=int, default=3, help="measured runs, each in a fresh process (default 3)")
+    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument("--postgres-url", default=os.environ.get("LEDGERFLOW_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
+                        help=f"PostgreSQL URL; a fresh schema is created and dropped per run (default {DEFAULT_POSTGRES}, "
+                        "or LEDGERFLOW_BENCH_POSTGRES_URL)")
+    parser.add_argument("--profile", type=int, nargs="?", const=30, default=0, metavar="N",
+                        help="also run each stage under cProfile and print the top N functions (default 30) of the "
+                        "slowest stage; the timings are then inflated by the profiler")
+    # Hidden: the child process of one measured run.
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--csv", help=argparse.SUPPRESS)
+    parser.add_argument("--warmup-csv", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rows < 1 or args.runs < 1:
+        parser.error("--rows and --runs must be at least 1")
+    return args
+
+
+if __name__ == "__main__":
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    arguments = parse_args()
+    sys.exit(main_child(arguments) if arguments.child else main_parent(arguments))

@@ -1,0 +1,137 @@
+"""The ``ledgerflow`` command line: run flows ad hoc, look after the store, check the audit trail."""
+
+from __future__ import annotations
+
+import os
+
+# Before Prefect or GX are imported: no telemetry from a machine that may have no internet, and
+# Prefect's own telemetry writes collide on the embedded server's SQLite ("database is locked").
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from pathlib import Path  # noqa: E402
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from flows.console import console  # noqa: E402
+from flows.settings import Settings  # noqa: E402
+
+app = typer.Typer(help="ledgerflow: Nordic finance data pipelines on Prefect.", no_args_is_help=True)
+db_app = typer.Typer(help="The store: migrations and status.", no_args_is_help=True)
+run_app = typer.Typer(help="Run a flow now, in this process.", no_args_is_help=True)
+audit_app = typer.Typer(help="The append-only audit trail.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Local simulators of the external systems.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(run_app, name="run")
+app.add_typer(audit_app, name="audit")
+app.add_typer(sandbox_app, name="sandbox")
+
+Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the store (LEDGERFLOW_DATABASE_URL) to the newest schema."""
+    from models.store import create_engine, current_revision, upgrade
+
+    settings = Settings()
+    engine = create_engine(settings.database_url)
+    before = current_revision(engine)
+    upgrade(engine)
+    console.print(f"{engine.url.render_as_string(hide_password=True)}: {before or 'empty'} -> {current_revision(engine)}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show the store's URL, schema revision and row counts."""
+    import sqlalchemy as sa
+
+    from models.store import current_revision, open_store
+    from models.tables import metadata
+
+    engine = open_store(Settings().database_url)
+    table = Table("table", "rows", title=f"{engine.url.render_as_string(hide_password=True)} @ {current_revision(engine)}")
+    empty = 0
+    with engine.connect() as connection:
+        for name, t in sorted(metadata.tables.items()):
+            count = connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            if count:
+                table.add_row(name, f"{count:,}")
+            else:
+                empty += 1
+    if table.row_count:
+        console.print(table)
+        console.print(f"{empty} more tables are empty")
+    else:
+        console.print(f"{table.title}: {empty} tables, all empty")
+
+
+@run_app.command("workcloud-ingest")
+def run_workcloud_ingest(
+    directory: Annotated[Path | None, typer.Option("--dir", "-d", help="Export folder (default: LEDGERFLOW_WORKCLOUD_DIR).")] = None,
+    tenant: Tenant = None,
+) -> None:
+    """Ingest the WorkCloud CSV exports (projects, work orders, time reports) in a folder."""
+    from flows.console import print_ingest
+    from flows.workcloud_ingest import workcloud_ingest
+
+    summary = workcloud_ingest(directory=str(directory) if directory else None, tenant=tenant)
+    print_ingest(summary)
+    if any(r.status == "failed" for r in summary.files):
+        raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify(tenant: Tenant = None, all_tenants: Annotated[bool, typer.Option("--all", help="Every tenant.")] = False) -> None:
+    """Walk the audit chain and name the first broken link; exit 1 if there is one."""
+    from models.audit import tenants, verify_chain
+    from models.store import open_store
+
+    settings = Settings()
+    broken = False
+    with open_store(settings.database_url).connect() as connection:
+        for tenant_id in list(tenants(connection)) if all_tenants else [tenant or settings.tenant]:
+            report = verify_chain(connection, tenant_id)
+            if report.ok:
+                console.print(f"[green]tenant {tenant_id}: audit chain intact, {report.events_checked:,} events[/]")
+            else:
+                broken = True
+                b = report.first_break
+                console.print(
+                    f"[red]tenant {tenant_id}: audit chain BROKEN at event seq {b.seq} (id {b.id}): {b.reason}; "
+                    f"{report.events_checked:,} events before it verified[/]"
+                )
+    if broken:
+        raise typer.Exit(1)
+
+
+@sandbox_app.command("workcloud-export")
+def sandbox_workcloud_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the exports to.")] = Path("var/workcloud"),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same company.")] = 7,
+    projects: Annotated[int, typer.Option(help="Number of projects.")] = 40,
+    work_orders: Annotated[int, typer.Option(help="Number of work orders.")] = 120,
+    time_reports: Annotated[int, typer.Option(help="Number of time reports.")] = 2000,
+) -> None:
+    """Write realistic WorkCloud exports (projects, work orders, time reports) of a Swedish builder."""
+    from connectors.sandbox.workcloud import write_exports
+
+    for kind, path in write_exports(out, seed, projects, work_orders, time_reports).items():
+        console.print(f"{kind.value:>13}: {path}")
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo keeps its data.")] = Path("var"),
+) -> None:
+    """Run every flow there is against the sandbox data and the embedded store, and show the result."""
+    from flows.demo import run_demo
+
+    run_demo(workdir)
+
+
+if __name__ == "__main__":
+    app()

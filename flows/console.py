@@ -1,0 +1,22 @@
+"""What the command line prints: summaries as tables a person can read at a glance."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from flows.workcloud_ingest import IngestSummary
+
+console = Console()
+
+
+def print_ingest(summary: IngestSummary) -> None:
+    table = Table("file", "kind", "read", "held back", "new", "changed", "same", "warn", "status",
+                  title=f"WorkCloud ingest, tenant {summary.tenant}")
+    for r in summary.files:
+        table.add_row(r.file, r.kind or "-", f"{r.read:,}", f"{r.quarantined:,}", f"{r.inserted:,}", f"{r.updated:,}",
+                      f"{r.unchanged:,}", f"{r.warnings:,}", r.status)
+    console.print(table)
+    for r in summary.files:
+        if r.status == "failed":
+            console.print(f"[red]{r.file} was not loaded:[/] {r.error}")

@@ -1,0 +1,312 @@
+"""SQLAlchemy tables: the bookkeeping tables of DESIGN.md and one table per canonical entity.
+
+Entity tables are derived from the pydantic models so that a model and its table can never
+disagree: scalar fields become typed columns, nested models and lists become JSON. Every
+entity table also carries the columns the loader needs: the origin key (tenant, source
+system, external id) that makes loads idempotent and a hash of the canonical record that
+tells an unchanged record from an updated one. Migrations under ``models/migrations`` are
+generated from this metadata and committed; a test checks that they still match it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from models import documents, invoices, ledger, parties, payments, products, projects, raindance
+from models.types import is_money
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Timestamp = sa.DateTime(timezone=True)
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+Sequence = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", sa.String(36), primary_key=True)
+
+
+def _tenant() -> sa.Column:
+    return sa.Column("tenant_id", sa.String(64), nullable=False, index=True)
+
+
+def _created() -> sa.Column:
+    return sa.Column("created_at", Timestamp, nullable=False)
+
+
+# --------------------------------------------------------------------------- bookkeeping
+integrations = sa.Table(
+    "integrations",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="disconnected"),
+    sa.Column("oauth_client_id", sa.Text),
+    sa.Column("oauth_client_secret_encrypted", sa.Text),
+    sa.Column("access_token_encrypted", sa.Text),
+    sa.Column("refresh_token_encrypted", sa.Text),
+    sa.Column("token_expires_at", Timestamp),
+    sa.Column("webhook_secret_encrypted", sa.Text),
+    sa.Column("last_sync_at", Timestamp),
+    sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_message", sa.Text),
+    sa.Column("settings", sa.JSON, nullable=False, default=dict),
+    _created(),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("tenant_id", "provider"),
+)
+
+integration_jobs = sa.Table(
+    "integration_jobs",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("integration_id", sa.String(36), sa.ForeignKey("integrations.id")),
+    sa.Column("job_type", sa.String(16), nullable=False),  # export | import | webhook
+    sa.Column("data_type", sa.String(32), nullable=False),
+    sa.Column("resource_type", sa.String(32), nullable=False),
+    sa.Column("resource_id", sa.String(36)),
+    sa.Column("external_id", sa.String(200)),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("payload", sa.JSON),
+    sa.Column("response", sa.JSON),
+    sa.Column("error_message", sa.Text),
+    sa.Column("retry_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("max_retries", sa.Integer, nullable=False, server_default="5"),
+    _created(),
+    sa.Column("processed_at", Timestamp),
+    sa.Column("completed_at", Timestamp),
+    sa.Index(None, "status", "created_at"),
+)
+
+integration_mappings = sa.Table(
+    "integration_mappings",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("system", sa.String(32), nullable=False),
+    sa.Column("entity_type", sa.String(32), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("local_id", sa.String(36), nullable=False),
+    sa.Column("last_sync_direction", sa.String(8), nullable=False),  # import | export
+    sa.Column("synced_at", Timestamp, nullable=False),
+    _created(),
+    sa.UniqueConstraint("tenant_id", "system", "entity_type", "external_id"),
+    sa.Index(None, "entity_type", "local_id"),
+)
+
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    sa.Column("tenant_id", sa.String(64), primary_key=True),
+    sa.Column("system", sa.String(32), primary_key=True),
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("cursor", sa.Text),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+sync_logs = sa.Table(
+    "sync_logs",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("system", sa.String(32), nullable=False),
+    sa.Column("sync_type", sa.String(16), nullable=False),  # export | import | webhook | scheduled
+    sa.Column("data_type", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # started | success | partial | failed
+    sa.Column("record_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_message", sa.Text),
+    sa.Column("duration_ms", sa.Integer),
+    sa.Column("flow_run_id", sa.String(36)),
+    sa.Column("details", sa.JSON, nullable=False, default=dict),
+    _created(),
+    sa.Index(None, "tenant_id", "created_at"),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("system", sa.String(32), nullable=False),
+    sa.Column("entity_type", sa.String(32)),
+    sa.Column("entity_id", sa.String(200)),
+    sa.Column("request", sa.JSON, nullable=False),  # method, url, headers (no secrets), body
+    sa.Column("attempts", sa.JSON, nullable=False),  # [{attempted_at, status_code, response}]
+    sa.Column("error_category", sa.String(16), nullable=False),  # validation|auth|rate_limit|server|network
+    sa.Column("error_code", sa.String(64)),
+    sa.Column("error_message", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("queued_at", Timestamp, nullable=False),
+    sa.Column("resolved_at", Timestamp),
+    sa.Column("resolved_by", sa.String(100)),
+    sa.Column("resolution", sa.String(16)),  # retried | skipped | manual_fix
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("system", sa.String(32), nullable=False),
+    sa.Column("dataset", sa.String(64), nullable=False),
+    sa.Column("source_ref", sa.Text, nullable=False),  # e.g. the file name
+    sa.Column("row_number", sa.Integer),
+    sa.Column("record", sa.JSON, nullable=False),
+    sa.Column("record_hash", sa.String(64), nullable=False),
+    # INT-01-VAL-003: error code, field, description, suggested action.
+    sa.Column("error_code", sa.String(64), nullable=False),
+    sa.Column("field", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("suggested_action", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("flow_run_id", sa.String(36)),
+    _created(),
+    sa.UniqueConstraint("tenant_id", "dataset", "record_hash", "error_code", "field"),
+)
+
+source_files = sa.Table(
+    "source_files",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("system", sa.String(32), nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32)),
+    sa.Column("row_count", sa.Integer),
+    sa.Column("status", sa.String(16), nullable=False),  # loaded | failed
+    sa.Column("error", sa.Text),
+    sa.Column("ingested_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("tenant_id", "system", "sha256"),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    # The chain order; ids are random, so the sequence is what "previous" means.
+    sa.Column("seq", Sequence, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(36), nullable=False, unique=True),
+    _tenant(),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("event_type", sa.String(32), nullable=False),
+    sa.Column("entity_type", sa.String(50), nullable=False),
+    sa.Column("entity_id", sa.String(36), nullable=False),
+    sa.Column("user_id", sa.String(36)),
+    sa.Column("system_actor", sa.String(100)),
+    sa.Column("ip_address", sa.String(45)),
+    sa.Column("previous_state", sa.JSON),
+    sa.Column("new_state", sa.JSON),
+    sa.Column("change_set", sa.JSON),
+    sa.Column("details", sa.JSON),
+    sa.Column("checksum", sa.String(64), nullable=False),
+    sa.Column("previous_checksum", sa.String(64)),
+    sa.Index(None, "tenant_id", "seq"),  # the chain head of a tenant, read on every load
+)
+
+
+# --------------------------------------------------------------------------- entities
+@dataclass(frozen=True)
+class Entity:
+    """A canonical entity and where it is stored."""
+
+    entity_type: str
+    model: type[BaseModel]
+    table: sa.Table
+
+
+def _sql_type(annotation: typing.Any) -> tuple[sa.types.TypeEngine, bool]:
+    """The column type for a model field's annotation, and whether the column is nullable."""
+    nullable = False
+    money = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        nullable = len(args) < len(typing.get_args(annotation))
+        annotation = args[0] if len(args) == 1 else dict
+        origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        annotation, *extras = typing.get_args(annotation)
+        money = is_money(extras)
+        origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return sa.String(32), nullable
+    if annotation is Decimal:
+        return (sa.Numeric(18, 2) if money else sa.Numeric(18, 6)), nullable
+    simple: dict[typing.Any, sa.types.TypeEngine] = {
+        str: sa.Text(),
+        bool: sa.Boolean(),
+        int: sa.BigInteger(),
+        dt.date: sa.Date(),
+        dt.datetime: Timestamp,
+    }
+    if isinstance(annotation, type) and annotation in simple:
+        return simple[annotation], nullable
+    return sa.JSON(), nullable  # nested models, lists and dicts
+
+
+def _entity(table_name: str, entity_type: str, model: type[BaseModel]) -> Entity:
+    columns = [
+        _id(),
+        _tenant(),
+        sa.Column("source_system", sa.String(32), nullable=False),
+        sa.Column("external_id", sa.String(200), nullable=False),
+        sa.Column("row_hash", sa.String(64), nullable=False),
+        _created(),
+        sa.Column("updated_at", Timestamp, nullable=False),
+    ]
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if field.metadata:  # pydantic strips Annotated metadata off the annotation
+            annotation = typing.Annotated[annotation, *field.metadata]
+        sql_type, nullable = _sql_type(annotation)
+        columns.append(sa.Column(name, sql_type, nullable=nullable or not field.is_required()))
+    table = sa.Table(
+        table_name,
+        metadata,
+        *columns,
+        sa.UniqueConstraint("tenant_id", "source_system", "external_id"),
+    )
+    return Entity(entity_type, model, table)
+
+
+ENTITIES: dict[str, Entity] = {
+    e.entity_type: e
+    for e in (
+        _entity("companies", "company", parties.Company),
+        _entity("customers", "customer", parties.Customer),
+        _entity("suppliers", "supplier", parties.Supplier),
+        _entity("employees", "employee", parties.Employee),
+        _entity("accounts", "account", ledger.Account),
+        _entity("vat_codes", "vat_code", ledger.VATCode),
+        _entity("journal_entries", "journal_entry", ledger.JournalEntry),
+        _entity("products", "product", products.Product),
+        _entity("invoices", "invoice", invoices.Invoice),
+        _entity("supplier_invoices", "supplier_invoice", invoices.SupplierInvoice),
+        _entity("payments", "payment", payments.Payment),
+        _entity("bank_transactions", "bank_transaction", payments.BankTransaction),
+        _entity("attachments", "attachment", documents.Attachment),
+        _entity("rd_customers", "rd_customer", raindance.Kund),
+        _entity("rd_invoices", "rd_invoice", raindance.Faktura),
+        _entity("projects", "project", projects.Project),
+        _entity("work_orders", "work_order", projects.WorkOrder),
+        _entity("time_reports", "time_report", projects.TimeReport),
+        _entity("offers", "offer", projects.Offer),
+    )
+}

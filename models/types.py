@@ -1,0 +1,87 @@
+"""Value types shared by every canonical model.
+
+Money, rates and codes are validated at the boundary so that nothing downstream has to
+guess: INT-01-DQ-002 asks for ISO 8601 dates and amounts as decimals with two places.
+Amounts with more than two significant decimals are *rejected*, never rounded, because a
+silently rounded amount is a wrong amount.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+TWO_PLACES = Decimal("0.01")
+
+
+def _to_decimal(value: Any) -> Any:
+    """Accept int, str and Decimal as given; floats through their shortest repr (2500000.0 -> 2500000)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            return value  # let pydantic report the field as "not a valid decimal"
+    return value
+
+
+def _two_places(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("amount must be a finite number")
+    quantized = value.quantize(TWO_PLACES)
+    if quantized != value:
+        raise ValueError(f"amount {value} has more than 2 decimals (INT-01-DQ-002)")
+    return quantized
+
+
+def _iso4217(value: str) -> str:
+    code = value.strip().upper()
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return code
+
+
+def is_money(metadata: list[Any]) -> bool:
+    """Whether a field's Annotated metadata is that of `Money` (the store gives it NUMERIC(18, 2))."""
+    return any(getattr(m, "func", None) is _two_places for m in metadata)
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    AfterValidator(_two_places),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+]
+"""An amount with exactly two decimals (INT-01-DQ-002); serialised to JSON as a string."""
+
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+]
+"""A count or rate that may carry more decimals than money (hours, quantities, VAT %)."""
+
+Currency = Annotated[str, AfterValidator(_iso4217)]
+"""ISO 4217 alphabetic code, upper case."""
+
+
+class CanonicalModel(BaseModel):
+    """Base of every canonical entity.
+
+    Python names are snake_case; the camelCase names of the seed documents and of the
+    source APIs (``projectNumber``, ``invoiceDate``) are accepted as aliases, so a raw
+    record can be validated directly.
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        populate_by_name=True,
+        alias_generator=to_camel,
+    )

@@ -1,0 +1,126 @@
+"""Raw batches to canonical models, with the external id each record is known by at its source.
+
+The text cleaning is done column-wise in pandas and the models are validated as one list,
+so a batch of 100,000 rows costs one pass, not 100,000 calls. A row the canonical model
+still rejects (a 0-hour report, a date that does not exist) becomes a quarantine issue like a
+failed expectation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from connectors.csv_files import clean_numbers
+from connectors.workcloud import ROW_COLUMN, ExportKind
+from models.projects import Project, TimeReport, WorkOrder
+from tasks.quality import Issue
+
+STATUS_WORDS = {
+    "aktiv": "active", "pågående": "active", "active": "active",
+    "inaktiv": "inactive", "vilande": "inactive", "inactive": "inactive",
+    "avslutad": "completed", "klar": "completed", "färdig": "completed", "completed": "completed",
+}
+
+
+@dataclass
+class Mapped:
+    records: list[tuple[str, BaseModel]] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _status(values: pd.Series) -> pd.Series:
+    return values.str.casefold().map(STATUS_WORDS).fillna(values)
+
+
+def _projects(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    out = frame.assign(status=_status(frame["status"]), budget=clean_numbers(frame["budget"]))
+    return out, out["project_number"]
+
+
+def _work_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    out = frame.assign(status=_status(frame["status"]), workorder_number=frame["workorder_number"].str.upper())
+    return out, out["workorder_number"]
+
+
+def _time_reports(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Time reports carry no id in the export. A report is known by employee, project, date and
+    its rank among that person's reports on that project that day (ordered by description), so
+    two identical reports in one file are two records, a corrected hour count updates the
+    record, and re-reading the file finds the same ids."""
+    out = frame.assign(hours=clean_numbers(frame["hours"]), hourly_rate=clean_numbers(frame["hourly_rate"]))
+    keys = ["employee", "project", "date"]
+    order = out.assign(_d=out["description"].fillna("")).sort_values([*keys, "_d"], kind="stable")
+    rank = order.groupby(keys, sort=False, dropna=False).cumcount().reindex(out.index)
+    ids = out["project"] + "/" + out["date"] + "/" + out["employee"] + "/" + rank.astype(str)
+    return out, ids
+
+
+MAPPERS: dict[ExportKind, tuple[type[BaseModel], Callable[[pd.DataFrame], tuple[pd.DataFrame, pd.Series]]]] = {
+    ExportKind.PROJECTS: (Project, _projects),
+    ExportKind.WORK_ORDERS: (WorkOrder, _work_orders),
+    ExportKind.TIME_REPORTS: (TimeReport, _time_reports),
+}
+
+
+def _validate(model: type[BaseModel], rows: list[dict[str, Any]]) -> tuple[list[BaseModel | None], dict[int, ValidationError]]:
+    """Validate all rows at once; on failure, find the failing rows and validate the rest again."""
+    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+    try:
+        return list(adapter.validate_python(rows)), {}
+    except ValidationError as error:
+        bad = sorted({int(e["loc"][0]) for e in error.errors()})
+    failures: dict[int, ValidationError] = {}
+    for position in bad:
+        try:
+            model.model_validate(rows[position])
+        except ValidationError as row_error:
+            failures[position] = row_error
+    good_positions = [i for i in range(len(rows)) if i not in failures]
+    good = adapter.validate_python([rows[i] for i in good_positions])
+    models: list[BaseModel | None] = [None] * len(rows)
+    for position, item in zip(good_positions, good, strict=True):
+        models[position] = item
+    return models, failures
+
+
+def map_export(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
+    """Canonical models for the rows of one WorkCloud export that passed the quality gate."""
+    mapped = Mapped()
+    if frame.empty:
+        return mapped
+    model, prepare = MAPPERS[kind]
+    prepared, external_ids = prepare(frame)
+    lines = prepared[ROW_COLUMN].tolist()
+    fields = [name for name in prepared.columns if name != ROW_COLUMN]
+    rows = prepared[fields].astype(object).where(prepared[fields].notna(), None).to_dict("records")
+    models, failures = _validate(model, rows)
+    for position, (external_id, item) in enumerate(zip(external_ids.tolist(), models, strict=True)):
+        if item is not None:
+            mapped.records.append((external_id, item))
+            continue
+        for error in failures[position].errors():
+            mapped.issues.append(
+                Issue(
+                    line=int(lines[position]),
+                    code="VAL-MODEL",
+                    field=".".join(str(part) for part in error["loc"]) or "(row)",
+                    description=error["msg"],
+                    suggested_action="Correct the value in WorkCloud and export again",
+                    severity="critical",
+                    record=frame.iloc[position].drop(ROW_COLUMN).where(frame.iloc[position].notna(), None).to_dict(),
+                )
+            )
+    return mapped
+
+
+@task(name="map-to-canonical", cache_policy=NO_CACHE)
+def map_to_canonical(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
+    """Prefect task around :func:`map_export`."""
+    return map_export(kind, frame)

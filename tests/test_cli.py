@@ -1,0 +1,37 @@
+"""The command line: every command explains itself."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+COMMANDS = [[], ["db"], ["db", "upgrade"], ["db", "status"], ["run"], ["run", "workcloud-ingest"], ["audit"],
+            ["audit", "verify"], ["sandbox"], ["sandbox", "workcloud-export"], ["demo"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ledgerflow")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_db_upgrade_and_status_on_a_fresh_store(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", database_url)
+    runner = CliRunner()
+    upgrade = runner.invoke(app, ["db", "upgrade"])
+    status = runner.invoke(app, ["db", "status"])
+    assert upgrade.exit_code == 0, upgrade.output
+    assert "0001 -> 0001" in upgrade.output
+    assert status.exit_code == 0, status.output
+    assert "@ 0001" in status.output.replace("\n", "")
+    assert "28 tables, all empty" in status.output
+
+
+def test_sandbox_writes_three_exports(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["sandbox", "workcloud-export", "--out", str(tmp_path), "--time-reports", "5"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["projektregister.csv", "tidrapporter.csv", "workorders.csv"]
+    assert len((tmp_path / "tidrapporter.csv").read_text(encoding="utf-8").splitlines()) == 6
