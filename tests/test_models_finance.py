@@ -22,7 +22,7 @@ from models.payments import BankTransaction, Payment
 from models.raindance import Faktura, Konteringsrad
 
 FORTNOX_SUPPLIER_INVOICE = (
-    Path(__file__).resolve().parents[2] / "shared/reference/apis/fortnox_supplierinvoice_SYNTHETIC.json"
+    Path(__file__).parent / "data/fortnox/fortnox_supplierinvoice_SYNTHETIC.json"
 )
 
 
