@@ -1,25 +1,22 @@
-"""Raw batches to canonical models, with the external id each record is known by at its source.
+"""WorkCloud exports to canonical projects, work orders and time reports.
 
 The text cleaning is done column-wise in pandas and the models are validated as one list,
-so a batch of 100,000 rows costs one pass, not 100,000 calls. A row the canonical model
-still rejects (a 0-hour report, a date that does not exist) becomes a quarantine issue like a
-failed expectation.
+so a batch of 100,000 rows costs one pass, not 100,000 calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
 from connectors.csv_files import clean_numbers
 from connectors.workcloud import ROW_COLUMN, ExportKind
 from models.projects import Project, TimeReport, WorkOrder
+from tasks.mapping.batch import Mapped, validate_batch
 from tasks.quality import Issue
 
 STATUS_WORDS = {
@@ -27,12 +24,6 @@ STATUS_WORDS = {
     "inaktiv": "inactive", "vilande": "inactive", "inactive": "inactive",
     "avslutad": "completed", "klar": "completed", "färdig": "completed", "completed": "completed",
 }
-
-
-@dataclass
-class Mapped:
-    records: list[tuple[str, BaseModel]] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
 
 
 def _status(values: pd.Series) -> pd.Series:
@@ -69,27 +60,6 @@ MAPPERS: dict[ExportKind, tuple[type[BaseModel], Callable[[pd.DataFrame], tuple[
 }
 
 
-def _validate(model: type[BaseModel], rows: list[dict[str, Any]]) -> tuple[list[BaseModel | None], dict[int, ValidationError]]:
-    """Validate all rows at once; on failure, find the failing rows and validate the rest again."""
-    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
-    try:
-        return list(adapter.validate_python(rows)), {}
-    except ValidationError as error:
-        bad = sorted({int(e["loc"][0]) for e in error.errors()})
-    failures: dict[int, ValidationError] = {}
-    for position in bad:
-        try:
-            model.model_validate(rows[position])
-        except ValidationError as row_error:
-            failures[position] = row_error
-    good_positions = [i for i in range(len(rows)) if i not in failures]
-    good = adapter.validate_python([rows[i] for i in good_positions])
-    models: list[BaseModel | None] = [None] * len(rows)
-    for position, item in zip(good_positions, good, strict=True):
-        models[position] = item
-    return models, failures
-
-
 def map_export(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
     """Canonical models for the rows of one WorkCloud export that passed the quality gate."""
     mapped = Mapped()
@@ -100,7 +70,7 @@ def map_export(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
     lines = prepared[ROW_COLUMN].tolist()
     fields = [name for name in prepared.columns if name != ROW_COLUMN]
     rows = prepared[fields].astype(object).where(prepared[fields].notna(), None).to_dict("records")
-    models, failures = _validate(model, rows)
+    models, failures = validate_batch(model, rows)
     for position, (external_id, item) in enumerate(zip(external_ids.tolist(), models, strict=True)):
         if item is not None:
             mapped.records.append((external_id, item))
