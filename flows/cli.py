@@ -28,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(run_app, name="run")
 app.add_typer(audit_app, name="audit")
 app.add_typer(sandbox_app, name="sandbox")
+connect_app = typer.Typer(help="Connect a tenant to an external system (OAuth).", no_args_is_help=True)
+app.add_typer(connect_app, name="connect")
 
 Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
 
@@ -84,6 +86,54 @@ def run_workcloud_ingest(
         raise typer.Exit(1)
 
 
+@run_app.command("import-sync")
+def run_import_sync(
+    tenant: Tenant = None,
+    system: Annotated[str, typer.Option(help="The system to import from.")] = "fortnox",
+    dataset: Annotated[list[str] | None, typer.Option("--dataset", help="Only these datasets (repeatable).")] = None,
+) -> None:
+    """Import what changed since the last run from every connected integration (or one tenant's)."""
+    from flows.console import print_sync
+    from flows.import_sync import ImportFailed, import_sync
+
+    try:
+        reports = import_sync(tenant=tenant, system=system, datasets=dataset)
+    except ImportFailed as error:
+        console.print(f"[red]import failed for some datasets:[/] {error}")
+        raise typer.Exit(1) from None
+    print_sync(reports)
+
+
+@connect_app.command("fortnox")
+def connect_fortnox_command(
+    tenant: Tenant = None,
+    code: Annotated[str | None, typer.Option(help="The authorization code from the redirect (asked for if omitted).")] = None,
+    sandbox: Annotated[str | None, typer.Option(help="Connect to a Fortnox sandbox at this URL instead of Fortnox.")] = None,
+) -> None:
+    """Authorize ledgerflow in Fortnox: prints the sign-in URL, then stores the tokens encrypted."""
+    import secrets
+
+    from connectors import fortnox as fx
+    from connectors.oauth import authorize_url
+    from flows.connections import FortnoxEndpoints, connect_fortnox, sandbox_code, sandbox_endpoints
+    from models.store import open_store
+
+    settings = Settings()
+    tenant_id = tenant or settings.tenant
+    endpoints = sandbox_endpoints(sandbox) if sandbox else FortnoxEndpoints()
+    if code is None:
+        url = authorize_url(endpoints.oauth, settings.fortnox_client_id, settings.fortnox_redirect_uri, fx.SCOPES,
+                            secrets.token_urlsafe(16))
+        console.print(f"Open this URL, sign in and approve ledgerflow:\n\n  {url}\n")
+        if sandbox:
+            code = sandbox_code(sandbox, settings.fortnox_redirect_uri)
+            console.print("(sandbox: approved automatically)")
+        else:
+            code = typer.prompt("Paste the `code` parameter of the address you were sent to")
+    connect_fortnox(settings, open_store(settings.database_url), tenant_id, code, endpoints)
+    console.print(f"[green]tenant {tenant_id} is connected to Fortnox at {endpoints.api_url}[/]")
+
+
 @audit_app.command("verify")
 def audit_verify(tenant: Tenant = None, all_tenants: Annotated[bool, typer.Option("--all", help="Every tenant.")] = False) -> None:
     """Walk the audit chain and name the first broken link; exit 1 if there is one."""
@@ -121,6 +171,30 @@ def sandbox_workcloud_export(
 
     for kind, path in write_exports(out, seed, projects, work_orders, time_reports).items():
         console.print(f"{kind.value:>13}: {path}")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8710,
+    seed: Annotated[int, typer.Option(help="Random seed of the sandbox company.")] = 7,
+) -> None:
+    """Run the Fortnox sandbox (API, OAuth, admin endpoints under /_sandbox) until interrupted."""
+    from connectors.sandbox.fortnox.server import serve_forever
+
+    serve_forever(port, seed)
+
+
+@sandbox_app.command("token")
+def sandbox_token(url: Annotated[str, typer.Option(help="The running sandbox.")] = "http://127.0.0.1:8710") -> None:
+    """Print a valid access token of a running sandbox, for scripts and curl."""
+    from connectors.oauth import exchange_code
+    from flows.connections import sandbox_code, sandbox_endpoints
+
+    settings = Settings()
+    tokens = exchange_code(sandbox_endpoints(url).oauth, settings.fortnox_client_id,
+                           settings.fortnox_client_secret.get_secret_value(),
+                           sandbox_code(url, settings.fortnox_redirect_uri), settings.fortnox_redirect_uri)
+    print(tokens.access_token)
 
 
 @app.command()

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.workcloud_ingest import IngestSummary
+from tasks.load import SyncReport
 
 console = Console()
 
@@ -20,3 +21,12 @@ def print_ingest(summary: IngestSummary) -> None:
     for r in summary.files:
         if r.status == "failed":
             console.print(f"[red]{r.file} was not loaded:[/] {r.error}")
+
+
+def print_sync(reports: list[SyncReport]) -> None:
+    table = Table("tenant", "dataset", "changed", "held back", "dead letters", "new", "updated", "same", "conflicts",
+                  "status", title="Import sync")
+    for r in reports:
+        table.add_row(r.tenant, r.dataset, f"{r.listed:,}", f"{r.quarantined:,}", f"{r.dead_letters:,}",
+                      f"{r.inserted:,}", f"{r.updated:,}", f"{r.unchanged:,}", f"{r.conflicts:,}", r.status)
+    console.print(table)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.secrets import SecretCipher
 
 
 class Settings(BaseSettings):
@@ -21,3 +23,23 @@ class Settings(BaseSettings):
     )
     tenant: str = Field("demo", description="Tenant the commands act for when none is given")
     workcloud_dir: Path = Field(Path("var/workcloud"), description="Folder the daily WorkCloud exports are saved in")
+    encryption_key: SecretStr | None = Field(
+        None,
+        description="Base64 AES-256 key that encrypts stored tokens and client secrets. Without it a key is "
+        "generated once into key_file (fine on one machine; set it explicitly in production).",
+    )
+    key_file: Path = Field(Path("var/ledgerflow.key"), description="Where the generated key is kept (mode 0600)")
+    fortnox_client_id: str = Field("ledgerflow-sandbox", description="OAuth client id of the Fortnox app")
+    fortnox_client_secret: SecretStr = Field(SecretStr("sandbox-secret"), description="OAuth client secret")
+    fortnox_redirect_uri: str = Field("http://127.0.0.1:8765/callback", description="Registered OAuth redirect URI")
+    http_attempts: int = Field(6, ge=1, le=8, description="Tries per HTTP request on 429, 5xx and network errors")
+    http_backoff_seconds: float = Field(1.0, gt=0, description="First backoff; doubles per try (1, 2, 4, 8, 16 s)")
+
+    def cipher(self) -> SecretCipher:
+        if self.encryption_key is not None:
+            return SecretCipher.from_text(self.encryption_key.get_secret_value())
+        if not self.key_file.exists():
+            self.key_file.parent.mkdir(parents=True, exist_ok=True)
+            self.key_file.touch(mode=0o600)
+            self.key_file.write_text(SecretCipher.new_key())
+        return SecretCipher.from_text(self.key_file.read_text())

@@ -1,4 +1,4 @@
-"""Writes to the bookkeeping tables: quarantine, source files and sync logs.
+"""Writes to the bookkeeping tables: quarantine, source files, sync logs, cursors and dead letters.
 
 They are called inside a load transaction, so a batch's rows, its held-back rows, the mark
 that its file was read and its log line commit together or not at all.
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.store import canonical_json, is_postgres
-from models.tables import quarantine, source_files, sync_logs
+from models.tables import dead_letters, quarantine, source_files, sync_logs, sync_state
 
 
 @dataclass(frozen=True)
@@ -121,3 +121,47 @@ def log_sync(
             flow_run_id=flow_run_id, details=details or {}, created_at=dt.datetime.now(dt.UTC),
         )
     )
+
+
+def get_cursor(connection: sa.Connection, tenant_id: str, system: str, resource: str) -> str | None:
+    return connection.execute(
+        sa.select(sync_state.c.cursor).where(
+            sync_state.c.tenant_id == tenant_id, sync_state.c.system == system, sync_state.c.resource == resource
+        )
+    ).scalar_one_or_none()
+
+
+def set_cursor(connection: sa.Connection, tenant_id: str, system: str, resource: str, cursor: str) -> None:
+    """Move the cursor; called in the transaction that loads what the cursor now covers."""
+    key = (sync_state.c.tenant_id == tenant_id) & (sync_state.c.system == system) & (sync_state.c.resource == resource)
+    now = dt.datetime.now(dt.UTC)
+    if connection.execute(sync_state.update().where(key).values(cursor=cursor, updated_at=now)).rowcount == 0:
+        connection.execute(sync_state.insert().values(tenant_id=tenant_id, system=system, resource=resource,
+                                                      cursor=cursor, updated_at=now))
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A call that failed for good, kept with its request and every attempt (seed 003 §6.2)."""
+
+    entity_type: str | None
+    entity_id: str | None
+    request: dict[str, Any]
+    attempts: list[dict[str, Any]]
+    error_category: str
+    error_code: str | None
+    error_message: str
+
+
+def add_dead_letters(connection: sa.Connection, tenant_id: str, system: str, letters: Iterable[DeadLetter]) -> int:
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {"id": str(uuid.uuid4()), "tenant_id": tenant_id, "system": system, "entity_type": letter.entity_type,
+         "entity_id": letter.entity_id, "request": letter.request, "attempts": letter.attempts,
+         "error_category": letter.error_category, "error_code": letter.error_code,
+         "error_message": letter.error_message, "status": "pending", "queued_at": now}
+        for letter in letters
+    ]
+    if rows:
+        connection.execute(dead_letters.insert(), rows)
+    return len(rows)

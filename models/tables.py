@@ -181,6 +181,22 @@ quarantine = sa.Table(
     sa.UniqueConstraint("tenant_id", "dataset", "record_hash", "error_code", "field"),
 )
 
+sync_conflicts = sa.Table(
+    "sync_conflicts",
+    metadata,
+    _id(),
+    _tenant(),
+    sa.Column("system", sa.String(32), nullable=False),
+    sa.Column("entity_type", sa.String(32), nullable=False),
+    sa.Column("local_id", sa.String(36), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("local_state", sa.JSON, nullable=False),  # the version that lost
+    sa.Column("remote_state", sa.JSON, nullable=False),
+    sa.Column("resolution", sa.String(16), nullable=False),  # remote_wins | local_wins
+    sa.Column("detected_at", Timestamp, nullable=False),
+    sa.Column("reviewed_at", Timestamp),
+)
+
 source_files = sa.Table(
     "source_files",
     metadata,

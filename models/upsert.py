@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from models.audit import AuditRecorder
 from models.store import canonical_json, insert_rows
-from models.tables import Entity, integration_mappings
+from models.tables import Entity, integration_mappings, sync_conflicts
 
 LOOKUP_CHUNK = {"sqlite": 900, "postgresql": 20_000}  # SQLite caps bound parameters
 
@@ -30,11 +30,7 @@ class LoadCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
-
-    def __add__(self, other: LoadCounts) -> LoadCounts:
-        return LoadCounts(
-            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
-        )
+    conflicts: int = 0  # updated here and at the source since the last sync; the source won
 
 
 def _chunks(connection: sa.Connection, values: list[str]) -> Iterator[list[str]]:
@@ -47,21 +43,32 @@ def record_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(document).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Known:
+    local_id: str
+    row_hash: str
+    changed_locally: bool  # updated here since it was last synced with the system
+
+
 def _existing(
     connection: sa.Connection, entity: Entity, tenant_id: str, system: str, external_ids: list[str]
-) -> dict[str, tuple[str, str]]:
-    """external id -> (local id, row hash) for the ids already stored."""
-    table = entity.table
-    found: dict[str, tuple[str, str]] = {}
+) -> dict[str, Known]:
+    """The records the system's ids already map to, whichever system they were first loaded from:
+    a customer we exported to Fortnox comes back from Fortnox as the same record."""
+    table, mapping = entity.table, integration_mappings
+    found: dict[str, Known] = {}
     for ids in _chunks(connection, external_ids):
         rows = connection.execute(
-            sa.select(table.c.external_id, table.c.id, table.c.row_hash).where(
-                table.c.tenant_id == tenant_id,
-                table.c.source_system == system,
-                table.c.external_id.in_(ids),
+            sa.select(mapping.c.external_id, table.c.id, table.c.row_hash, table.c.updated_at > mapping.c.synced_at)
+            .join(table, table.c.id == mapping.c.local_id)
+            .where(
+                mapping.c.tenant_id == tenant_id,
+                mapping.c.system == system,
+                mapping.c.entity_type == entity.entity_type,
+                mapping.c.external_id.in_(ids),
             )
         )
-        found.update((ext, (local, digest)) for ext, local, digest in rows)
+        found.update((ext, Known(local, digest, bool(changed))) for ext, local, digest, changed in rows)
     return found
 
 
@@ -100,6 +107,7 @@ def upsert(
     inserts: list[dict[str, Any]] = []
     mappings: list[dict[str, Any]] = []
     updates: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    conflicts: list[tuple[str, str]] = []
     unchanged = 0
     for external_id, model in records:
         document = model.model_dump(mode="json")
@@ -121,16 +129,20 @@ def upsert(
             )
             audit.record("create", entity.entity_type, local_id, occurred_at=now, new_state=document,
                          details={"source_system": system, "external_id": external_id})
-        elif known[1] == digest:
+        elif known.row_hash == digest:
             unchanged += 1
         else:
-            updates.append((known[0], {"row_hash": digest, "updated_at": now, **columns}, document))
+            updates.append((known.local_id, {"row_hash": digest, "updated_at": now, **columns}, document))
+            if known.changed_locally:
+                conflicts.append((known.local_id, external_id))
 
     insert_rows(connection, entity.table, inserts)
     insert_rows(connection, integration_mappings, mappings)
     if updates:
-        _apply_updates(connection, entity, tenant_id, system, updates, audit, now)
-    return LoadCounts(len(inserts), len(updates), unchanged)
+        previous = _previous_states(connection, entity, [local_id for local_id, _, _ in updates])
+        _record_conflicts(connection, entity, tenant_id, system, conflicts, previous, updates, now)
+        _apply_updates(connection, entity, tenant_id, system, updates, previous, audit, now)
+    return LoadCounts(len(inserts), len(updates), unchanged, len(conflicts))
 
 
 def _apply_updates(
@@ -139,10 +151,10 @@ def _apply_updates(
     tenant_id: str,
     system: str,
     updates: list[tuple[str, dict[str, Any], dict[str, Any]]],
+    previous: dict[str, dict[str, Any]],
     audit: AuditRecorder,
     now: dt.datetime,
 ) -> None:
-    previous = _previous_states(connection, entity, [local_id for local_id, _, _ in updates])
     table = entity.table
     names = list(updates[0][1])
     statement = (
@@ -169,3 +181,24 @@ def _apply_updates(
         change_set = {k: {"from": before.get(k), "to": v} for k, v in document.items() if before.get(k) != v}
         audit.record("update", entity.entity_type, local_id, occurred_at=now, previous_state=before,
                      new_state=document, change_set=change_set)
+
+
+def _record_conflicts(
+    connection: sa.Connection,
+    entity: Entity,
+    tenant_id: str,
+    system: str,
+    conflicts: list[tuple[str, str]],
+    previous: dict[str, dict[str, Any]],
+    updates: list[tuple[str, dict[str, Any], dict[str, Any]]],
+    now: dt.datetime,
+) -> None:
+    """Seed 001: last write wins, and the losing local version is kept where a person can see it.
+    The import is the later write: the source changed the record after we last synced it."""
+    incoming = {local_id: document for local_id, _, document in updates}
+    insert_rows(connection, sync_conflicts, [
+        {"id": str(uuid.uuid4()), "tenant_id": tenant_id, "system": system, "entity_type": entity.entity_type,
+         "local_id": local_id, "external_id": external_id, "local_state": previous[local_id],
+         "remote_state": incoming[local_id], "resolution": "remote_wins", "detected_at": now}
+        for local_id, external_id in conflicts
+    ])

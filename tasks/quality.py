@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
 
 from expectations import load_suite
 
@@ -119,3 +120,37 @@ def check(frame: pd.DataFrame, suite_name: str, line_column: str | None = None) 
 def quality_gate(frame: pd.DataFrame, suite_name: str, line_column: str | None = None) -> GateResult:
     """Prefect task around :func:`check` (one task run per batch)."""
     return check(frame, suite_name, line_column)
+
+
+POSITION = "_position"
+
+
+@dataclass
+class RecordGate:
+    """The records that passed, and the issues of those held back."""
+
+    passed: list[Any]
+    quarantined: list[Issue]
+    warnings: list[Issue]
+
+
+def check_records(records: list[BaseModel], suite_name: str) -> RecordGate:
+    """Gate API records (typed, as the source sent them) by their top-level scalar fields."""
+    if not records:
+        return RecordGate([], [], [])
+    rows = [{k: v for k, v in r.model_dump(by_alias=True).items() if not isinstance(v, list | dict)} for r in records]
+    frame = pd.DataFrame(rows, dtype="object")
+    frame[POSITION] = range(len(records))
+    gate = check(frame, suite_name, POSITION)
+    # A position in a batch means nothing to a reader; the record's own number is in the record.
+    return RecordGate(
+        [records[int(p)] for p in gate.valid[POSITION]],
+        [replace(issue, line=None) for issue in gate.quarantined],
+        [replace(issue, line=None) for issue in gate.warnings],
+    )
+
+
+@task(name="quality-gate-records", cache_policy=NO_CACHE)
+def quality_gate_records(records: list[BaseModel], suite_name: str) -> RecordGate:
+    """Prefect task around :func:`check_records`."""
+    return check_records(records, suite_name)

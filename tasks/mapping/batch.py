@@ -39,3 +39,21 @@ def validate_batch(model: type[BaseModel], rows: list[dict[str, Any]]) -> tuple[
     for position, item in zip(good_positions, good, strict=True):
         models[position] = item
     return models, failures
+
+
+def model_issues(
+    error: ValidationError, line: int | None, record: dict[str, Any], suggested_action: str
+) -> list[Issue]:
+    """One quarantine issue per rule the canonical model found broken in a record."""
+    return [
+        Issue(
+            line=line,
+            code="VAL-MODEL",
+            field=".".join(str(part) for part in detail["loc"]) or "(row)",
+            description=detail["msg"],
+            suggested_action=suggested_action,
+            severity="critical",
+            record=record,
+        )
+        for detail in error.errors()
+    ]

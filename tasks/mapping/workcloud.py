@@ -16,8 +16,7 @@ from pydantic import BaseModel
 from connectors.csv_files import clean_numbers
 from connectors.workcloud import ROW_COLUMN, ExportKind
 from models.projects import Project, TimeReport, WorkOrder
-from tasks.mapping.batch import Mapped, validate_batch
-from tasks.quality import Issue
+from tasks.mapping.batch import Mapped, model_issues, validate_batch
 
 STATUS_WORDS = {
     "aktiv": "active", "pågående": "active", "active": "active",
@@ -75,18 +74,10 @@ def map_export(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
         if item is not None:
             mapped.records.append((external_id, item))
             continue
-        for error in failures[position].errors():
-            mapped.issues.append(
-                Issue(
-                    line=int(lines[position]),
-                    code="VAL-MODEL",
-                    field=".".join(str(part) for part in error["loc"]) or "(row)",
-                    description=error["msg"],
-                    suggested_action="Correct the value in WorkCloud and export again",
-                    severity="critical",
-                    record=frame.iloc[position].drop(ROW_COLUMN).where(frame.iloc[position].notna(), None).to_dict(),
-                )
-            )
+        source = frame.iloc[position]
+        mapped.issues += model_issues(failures[position], int(lines[position]),
+                                      source.drop(ROW_COLUMN).where(source.notna(), None).to_dict(),
+                                      "Correct the value in WorkCloud and export again")
     return mapped
 
 

@@ -1,0 +1,339 @@
+"""The HTTP client every external system's connector is built on.
+
+It owns what all of them share: connection reuse and timeouts, a bearer token that is
+refreshed once when the server rejects it, a rate limiter shared by every thread using the
+same token, retries with backoff for what may pass (429, 5xx, timeouts, dropped
+connections) and typed errors for what will not (400, 403, 404, 409, 422, and a 401 that a
+fresh token did not cure). Each request writes one log line without secrets; each error
+carries the request and every attempt, which is what a dead letter needs (seed 003 §6.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+logger = logging.getLogger("ledgerflow.http")
+
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 422})
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+# --------------------------------------------------------------------------- rate limiting
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `requests` in any sliding window of `seconds`."""
+
+    requests: int
+    seconds: float
+
+
+class SlidingWindowLimiter:
+    """Blocks a caller until a request fits in every window; safe to share between threads.
+
+    A request is counted when it is let through, so the windows describe what the server sees.
+    """
+
+    def __init__(self, limits: Iterable[RateLimit], clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = tuple(limits)
+        self._clock = clock
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._longest = max((limit.seconds for limit in self.limits), default=0.0)
+
+    def _wait_needed(self, now: float) -> float:
+        while self._sent and now - self._sent[0] >= self._longest:
+            self._sent.popleft()
+        wait = 0.0
+        for limit in self.limits:
+            in_window = [t for t in self._sent if now - t < limit.seconds]
+            if len(in_window) >= limit.requests:
+                wait = max(wait, in_window[-limit.requests] + limit.seconds - now)
+        return wait
+
+    def acquire(self) -> float:
+        """Wait for a slot; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait_needed(now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    return waited
+            time.sleep(wait)
+            waited += wait
+
+
+_limiters: dict[str, SlidingWindowLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def shared_limiter(key: str, limits: Iterable[RateLimit]) -> SlidingWindowLimiter:
+    """The one limiter for `key` (a system and tenant: the server counts per token) in this process."""
+    with _limiters_lock:
+        if key not in _limiters:
+            _limiters[key] = SlidingWindowLimiter(limits)
+        return _limiters[key]
+
+
+# --------------------------------------------------------------------------- errors
+@dataclass(frozen=True)
+class Attempt:
+    """One try of a request, as the dead-letter table keeps it."""
+
+    attempted_at: str
+    status_code: int | None
+    response: Any
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """The request as sent, minus credentials."""
+
+    method: str
+    url: str
+    params: dict[str, Any] | None = None
+    body: Any = None
+
+
+class ApiError(Exception):
+    """A call that did not succeed, with the system's own error code and message."""
+
+    category = "server"
+
+    def __init__(
+        self,
+        system: str,
+        status: int | None,
+        code: str | None,
+        message: str,
+        request: RequestRecord,
+        attempts: list[Attempt],
+    ) -> None:
+        self.system, self.status, self.code, self.message = system, status, code, message
+        self.request, self.attempts = request, attempts
+        detail = f" (code {code})" if code else ""
+        super().__init__(f"{system} {request.method} {request.url} -> {status}{detail}: {message}")
+
+
+class PermanentError(ApiError):
+    """The request itself is wrong or not allowed; repeating it unchanged will fail again."""
+
+    category = "validation"
+
+
+class NotFoundError(PermanentError):
+    pass
+
+
+class AuthError(PermanentError):
+    category = "auth"
+
+
+class TransientError(ApiError):
+    """Retries ran out on something that usually passes (rate limit, server or network trouble)."""
+
+
+class _Retry(Exception):
+    """Internal: an attempt that may be retried."""
+
+    def __init__(self, response: httpx.Response | None, error: Exception | None) -> None:
+        self.response, self.error = response, error
+
+
+# --------------------------------------------------------------------------- client
+class TokenSource(Protocol):
+    """Hands out the current access token and renews it when the server has rejected it."""
+
+    def token(self) -> str: ...
+
+    def renew(self, rejected: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff 1, 2, 4, 8, 16 s (+ jitter, at most `cap`), `Retry-After` honoured (DESIGN.md)."""
+
+    attempts: int = 6
+    initial: float = 1.0
+    cap: float = 60.0
+    jitter: float = 1.0
+
+
+ErrorParser = Callable[[httpx.Response], tuple[str | None, str]]
+
+
+def default_error(response: httpx.Response) -> tuple[str | None, str]:
+    return None, response.text[:500]
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    value = response.headers.get("Retry-After") if response is not None else None
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    parsed = email.utils.parsedate_to_datetime(value)
+    return max(0.0, (parsed - dt.datetime.now(dt.UTC)).total_seconds()) if parsed else None
+
+
+@dataclass
+class ApiClient:
+    """A client for one system and tenant.
+
+    `limits` are per token; every ApiClient built with the same `limiter_key` shares one limiter.
+    """
+
+    system: str
+    base_url: str
+    tokens: TokenSource | None
+    limits: tuple[RateLimit, ...] = ()
+    limiter_key: str | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: float = 30.0
+    error_parser: ErrorParser = default_error
+    transport: httpx.BaseTransport | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(self.timeout, connect=min(10.0, self.timeout)),
+            transport=self.transport,
+            headers={"Accept": "application/json"},
+        )
+        self._limiter = shared_limiter(self.limiter_key or f"{self.system}:{self.base_url}", self.limits) if self.limits else None
+        self.requests_made = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome.exception() if state.outcome else None
+        retry_after = _retry_after(outcome.response) if isinstance(outcome, _Retry) else None
+        backoff = min(self.retry.cap, self.retry.initial * 2 ** (state.attempt_number - 1))
+        backoff += random.uniform(0, self.retry.jitter * self.retry.initial)
+        return min(self.retry.cap, max(backoff, retry_after or 0.0))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        accept: str | None = None,
+    ) -> httpx.Response:
+        """Send a request with rate limiting, token renewal and retries; raise ApiError if it fails."""
+        record = RequestRecord(method, str(self._http.base_url.join(path)), params, json)
+        attempts: list[Attempt] = []
+        renewed = False
+
+        def once() -> httpx.Response:
+            nonlocal renewed
+            response, token = self._send(method, path, params, json, accept, attempts)
+            if response.status_code == 401 and token is not None and not renewed:
+                renewed = True  # one renewal per call: a token the server refuses twice is an auth error
+                self.tokens.renew(token)  # type: ignore[union-attr]
+                response, _ = self._send(method, path, params, json, accept, attempts)
+            if response.status_code in TRANSIENT_STATUSES:
+                raise _Retry(response, None)
+            return response
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, _Retry)),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            response = retrying(once)
+        except _Retry as last:
+            if last.response is not None:
+                code, message = self.error_parser(last.response)
+                raise TransientError(self.system, last.response.status_code, code, message, record, attempts) from None
+            raise TransientError(self.system, None, None, str(last.error), record, attempts) from last.error
+        if response.is_success:
+            return response
+        code, message = self.error_parser(response)
+        error_type = {401: AuthError, 403: AuthError, 404: NotFoundError}.get(response.status_code, PermanentError)
+        raise error_type(self.system, response.status_code, code, message, record, attempts)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        accept: str | None,
+        attempts: list[Attempt],
+    ) -> tuple[httpx.Response, str | None]:
+        """One attempt; returns the response and the token it was sent with."""
+        headers = {"Accept": accept} if accept else {}
+        token = self.tokens.token() if self.tokens is not None else None
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if self._limiter is not None:
+            self._limiter.acquire()
+        started = time.monotonic()
+        attempt_number = len(attempts) + 1
+        at = dt.datetime.now(dt.UTC).isoformat()
+        self.requests_made += 1
+        try:
+            response = self._http.request(method, path, params=params, json=json, headers=headers)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+            attempts.append(Attempt(at, None, None, f"{type(error).__name__}: {error}"))
+            self._log(method, path, None, started, attempt_number, type(error).__name__)
+            raise _Retry(None, error) from error
+        body: Any = None
+        if not response.is_success:
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text[:1000]
+        attempts.append(Attempt(at, response.status_code, body))
+        self._log(method, path, response.status_code, started, attempt_number)
+        return response, token
+
+    def _log(self, method: str, path: str, status: int | None, started: float, attempt: int, error: str | None = None) -> None:
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        logger.info(
+            "%s %s %s -> %s in %.1f ms (attempt %d)",
+            self.system, method, path, status if status is not None else error, duration_ms, attempt,
+            extra={"system": self.system, "method": method, "path": path, "status": status,
+                   "duration_ms": duration_ms, "attempt": attempt},
+        )
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params).json()
+
+
+def paginate(fetch_page: Callable[[int], tuple[list[Any], int]], start: int = 1) -> Iterator[Any]:
+    """Items of every page: `fetch_page(n)` returns (items of page n, total pages)."""
+    page = start
+    while True:
+        items, total_pages = fetch_page(page)
+        yield from items
+        if page >= total_pages or not items:
+            return
+        page += 1

@@ -1,0 +1,66 @@
+"""Clients for the connected systems, built from settings and the tenant's stored integration."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import httpx
+
+import sqlalchemy as sa
+
+from connectors import fortnox as fx
+from connectors.http import RetryPolicy
+from connectors.oauth import OAuthEndpoints, StoredTokenSource, exchange_code
+from flows.settings import Settings
+from models import integrations
+
+
+@dataclass(frozen=True)
+class FortnoxEndpoints:
+    """Where a tenant's Fortnox lives: the real one, or a sandbox (kept in the integration's settings)."""
+
+    api_url: str = fx.API_URL
+    authorize_url: str = fx.OAUTH.authorize_url
+    token_url: str = fx.OAUTH.token_url
+
+    @property
+    def oauth(self) -> OAuthEndpoints:
+        return OAuthEndpoints(self.authorize_url, self.token_url)
+
+    @classmethod
+    def of(cls, settings: dict) -> FortnoxEndpoints:
+        return cls(**{key: settings[key] for key in ("api_url", "authorize_url", "token_url") if key in settings})
+
+
+def fortnox_client(settings: Settings, engine: sa.Engine, tenant_id: str) -> fx.FortnoxClient:
+    """A client for the tenant's Fortnox, with tokens renewed through the store."""
+    cipher = settings.cipher()
+    with engine.connect() as connection:
+        stored = integrations.load(connection, cipher, tenant_id, "fortnox")
+    endpoints = FortnoxEndpoints.of(stored.settings)
+    tokens = StoredTokenSource(engine, cipher, tenant_id, "fortnox", endpoints.oauth)
+    retry = RetryPolicy(attempts=settings.http_attempts, initial=settings.http_backoff_seconds)
+    return fx.FortnoxClient.for_tenant(tenant_id, tokens, endpoints.api_url, retry)
+
+
+def sandbox_endpoints(url: str) -> FortnoxEndpoints:
+    """The endpoints of a Fortnox sandbox served at `url` (``ledgerflow sandbox serve``)."""
+    base = url.rstrip("/")
+    return FortnoxEndpoints(f"{base}/3/", f"{base}/oauth-v1/auth", f"{base}/oauth-v1/token")
+
+
+def connect_fortnox(settings: Settings, engine: sa.Engine, tenant_id: str, code: str, endpoints: FortnoxEndpoints) -> str:
+    """Trade an authorization code for tokens and store the tenant's Fortnox integration (encrypted)."""
+    secret = settings.fortnox_client_secret.get_secret_value()
+    tokens = exchange_code(endpoints.oauth, settings.fortnox_client_id, secret, code, settings.fortnox_redirect_uri)
+    with engine.begin() as connection:
+        return integrations.connect(connection, settings.cipher(), tenant_id, "fortnox", settings.fortnox_client_id,
+                                    secret, tokens, asdict(endpoints))
+
+
+def sandbox_code(url: str, redirect_uri: str) -> str:
+    """An authorization code from a running sandbox, without a browser (its admin endpoint)."""
+    response = httpx.post(f"{url.rstrip('/')}/_sandbox/authorize",
+                          json={"redirect_uri": redirect_uri, "scope": " ".join(fx.SCOPES)}, timeout=10)
+    response.raise_for_status()
+    return response.json()["code"]
