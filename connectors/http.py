@@ -18,11 +18,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from models.bookkeeping import DeadLetter
 
 logger = logging.getLogger("ledgerflow.http")
 
@@ -45,9 +47,14 @@ class SlidingWindowLimiter:
     A request is counted when it is let through, so the windows describe what the server sees.
     """
 
-    def __init__(self, limits: Iterable[RateLimit], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limits: Iterable[RateLimit],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.limits = tuple(limits)
-        self._clock = clock
+        self._clock, self._sleep = clock, sleep
         self._sent: deque[float] = deque()
         self._lock = threading.Lock()
         self._longest = max((limit.seconds for limit in self.limits), default=0.0)
@@ -72,7 +79,7 @@ class SlidingWindowLimiter:
                 if wait <= 0:
                     self._sent.append(now)
                     return waited
-            time.sleep(wait)
+            self._sleep(wait)
             waited += wait
 
 
@@ -145,6 +152,14 @@ class AuthError(PermanentError):
 
 class TransientError(ApiError):
     """Retries ran out on something that usually passes (rate limit, server or network trouble)."""
+
+
+def dead_letter(error: ApiError, entity_type: str | None, entity_id: str | None) -> DeadLetter:
+    """The dead-letter row for a call that failed for good: the request and every attempt."""
+    return DeadLetter(
+        entity_type, entity_id, asdict(error.request), [asdict(a) for a in error.attempts],
+        error.category, error.code, error.message,
+    )
 
 
 class _Retry(Exception):

@@ -30,6 +30,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(sandbox_app, name="sandbox")
 connect_app = typer.Typer(help="Connect a tenant to an external system (OAuth).", no_args_is_help=True)
 app.add_typer(connect_app, name="connect")
+dlq_app = typer.Typer(help="Dead letters: calls that failed for good, for manual repair (seed 003 §6.2-6.4).",
+                      no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 
 Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
 
@@ -132,6 +135,103 @@ def connect_fortnox_command(
             code = typer.prompt("Paste the `code` parameter of the address you were sent to")
     connect_fortnox(settings, open_store(settings.database_url), tenant_id, code, endpoints)
     console.print(f"[green]tenant {tenant_id} is connected to Fortnox at {endpoints.api_url}[/]")
+
+
+@run_app.command("export")
+def run_export(
+    system: Annotated[str, typer.Option(help="The system to export to.")] = "fortnox",
+    entity: Annotated[list[str] | None, typer.Option("--entity", help="customer and/or invoice (repeatable).")] = None,
+    tenant: Tenant = None,
+    since: Annotated[str | None, typer.Option(help="Only records changed since this ISO date or time.")] = None,
+) -> None:
+    """Send customers and invoices that the system has not seen in their current state."""
+    import datetime as dt
+
+    from flows.console import print_export
+    from flows.export import export
+
+    when = dt.datetime.fromisoformat(since) if since else None
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    reports = export(system=system, entities=entity, tenant=tenant, since=when)
+    print_export(reports)
+    if any(r.dead_letters for r in reports):
+        console.print("Refused records are in the dead letters: `ledgerflow dlq list`")
+        raise typer.Exit(1)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    tenant: Tenant = None,
+    status: Annotated[str, typer.Option(help="pending, resolved or all.")] = "pending",
+) -> None:
+    """List dead letters, oldest first."""
+    from models.bookkeeping import dead_letter_rows
+    from models.store import open_store
+
+    with open_store(Settings().database_url).connect() as connection:
+        rows = dead_letter_rows(connection, tenant, None if status == "all" else status)
+    table = Table("id", "queued", "tenant", "system", "entity", "category", "code", "message", "status",
+                  title=f"Dead letters ({status})")
+    for row in rows:
+        table.add_row(row.id[:8], f"{row.queued_at:%Y-%m-%d %H:%M}", row.tenant_id, row.system,
+                      f"{row.entity_type} {row.entity_id}", row.error_category, row.error_code or "",
+                      (row.error_message or "")[:80], row.status)
+    console.print(table)
+
+
+@dlq_app.command("show")
+def dlq_show(letter_id: Annotated[str, typer.Argument(help="The id (or its first characters).")]) -> None:
+    """Show one dead letter whole: the request and every attempt."""
+    import json
+
+    from models.bookkeeping import find_dead_letter
+    from models.store import open_store
+
+    with open_store(Settings().database_url).connect() as connection:
+        row = find_dead_letter(connection, letter_id)
+    console.print_json(json.dumps({k: v for k, v in row._asdict().items()}, default=str))
+
+
+@dlq_app.command("retry")
+def dlq_retry(letter_id: Annotated[str, typer.Argument(help="The id (or its first characters).")]) -> None:
+    """Send the record again as it is now in the store (fix the data first); closes the letter on success."""
+    from flows.console import print_export
+    from flows.export import export
+    from models.bookkeeping import find_dead_letter
+    from models.store import open_store
+
+    with open_store(Settings().database_url).connect() as connection:
+        row = find_dead_letter(connection, letter_id)
+    if row.status != "pending":
+        console.print(f"dead letter {row.id[:8]} is already {row.status}")
+        raise typer.Exit(1)
+    if row.request.get("method") not in ("POST", "PUT"):
+        console.print("only refused exports can be retried here; an import is retried by the next import-sync")
+        raise typer.Exit(2)
+    reports = export(system=row.system, entities=[row.entity_type], tenant=row.tenant_id, local_ids=[row.entity_id])
+    print_export(reports)
+    if any(r.dead_letters for r in reports):
+        console.print("[red]refused again; see `ledgerflow dlq list`[/]")
+        raise typer.Exit(1)
+
+
+@dlq_app.command("resolve")
+def dlq_resolve(
+    letter_id: Annotated[str, typer.Argument(help="The id (or its first characters).")],
+    resolution: Annotated[str, typer.Option(help="skipped or manual_fix.")] = "manual_fix",
+    by: Annotated[str, typer.Option(help="Who resolved it.")] = "cli",
+) -> None:
+    """Close a dead letter by hand (repaired elsewhere, or not worth repairing)."""
+    from models.bookkeeping import find_dead_letter, resolve_dead_letters
+    from models.store import open_store
+
+    if resolution not in ("skipped", "manual_fix"):
+        raise typer.BadParameter("resolution must be skipped or manual_fix")
+    with open_store(Settings().database_url).begin() as connection:
+        row = find_dead_letter(connection, letter_id)
+        resolve_dead_letters(connection, resolution, by, ids=[row.id])
+    console.print(f"dead letter {row.id[:8]} resolved: {resolution}")
 
 
 @audit_app.command("verify")

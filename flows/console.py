@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.workcloud_ingest import IngestSummary
+from tasks.export import ExportReport
 from tasks.load import SyncReport
 
 console = Console()
@@ -29,4 +30,12 @@ def print_sync(reports: list[SyncReport]) -> None:
     for r in reports:
         table.add_row(r.tenant, r.dataset, f"{r.listed:,}", f"{r.quarantined:,}", f"{r.dead_letters:,}",
                       f"{r.inserted:,}", f"{r.updated:,}", f"{r.unchanged:,}", f"{r.conflicts:,}", r.status)
+    console.print(table)
+
+
+def print_export(reports: list[ExportReport]) -> None:
+    table = Table("tenant", "entity", "due", "created", "updated", "found created", "refused", title="Export")
+    for r in reports:
+        table.add_row(r.tenant, r.entity, f"{r.due:,}", f"{r.created:,}", f"{r.updated:,}", f"{r.found_existing:,}",
+                      f"{r.dead_letters:,}")
     console.print(table)

@@ -165,3 +165,44 @@ def add_dead_letters(connection: sa.Connection, tenant_id: str, system: str, let
     if rows:
         connection.execute(dead_letters.insert(), rows)
     return len(rows)
+
+
+def dead_letter_rows(
+    connection: sa.Connection, tenant_id: str | None = None, status: str | None = "pending"
+) -> list[sa.Row[Any]]:
+    query = sa.select(dead_letters).order_by(dead_letters.c.queued_at)
+    if tenant_id:
+        query = query.where(dead_letters.c.tenant_id == tenant_id)
+    if status:
+        query = query.where(dead_letters.c.status == status)
+    return list(connection.execute(query))
+
+
+def find_dead_letter(connection: sa.Connection, id_prefix: str) -> sa.Row[Any]:
+    """The dead letter whose id starts with `id_prefix` (the list shows the first 8 characters)."""
+    rows = list(connection.execute(sa.select(dead_letters).where(dead_letters.c.id.startswith(id_prefix)).limit(2)))
+    if len(rows) != 1:
+        raise LookupError(f"{'no' if not rows else 'more than one'} dead letter with id {id_prefix}…")
+    return rows[0]
+
+
+def resolve_dead_letters(
+    connection: sa.Connection,
+    resolution: str,
+    resolved_by: str,
+    *,
+    ids: list[str] | None = None,
+    entity: tuple[str, str, str] | None = None,
+) -> int:
+    """Close pending dead letters, by id or for an entity (tenant, entity type, entity id) that went through."""
+    query = dead_letters.update().where(dead_letters.c.status == "pending")
+    if ids is not None:
+        query = query.where(dead_letters.c.id.in_(ids))
+    if entity is not None:
+        tenant_id, entity_type, entity_id = entity
+        query = query.where(dead_letters.c.tenant_id == tenant_id, dead_letters.c.entity_type == entity_type,
+                            dead_letters.c.entity_id == entity_id)
+    return connection.execute(
+        query.values(status="resolved", resolution=resolution, resolved_by=resolved_by,
+                     resolved_at=dt.datetime.now(dt.UTC))
+    ).rowcount

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from connectors import fortnox as fx
-from connectors.http import ApiError, NotFoundError, PermanentError
+from connectors.http import NotFoundError, PermanentError, dead_letter
 from connectors.workcloud import ExportFile, export_files, read_export
 from models.bookkeeping import DeadLetter, loaded_file_hashes
 from models.store import open_store
@@ -54,13 +54,6 @@ class Fetched:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     listed: int = 0
     vanished: int = 0  # listed as changed, deleted before we fetched them
-
-
-def dead_letter(error: ApiError, entity_type: str, entity_id: str | None) -> DeadLetter:
-    return DeadLetter(
-        entity_type, entity_id, asdict(error.request), [asdict(a) for a in error.attempts],
-        error.category, error.code, error.message,
-    )
 
 
 @task(name="fetch-fortnox-changes", cache_policy=NO_CACHE)

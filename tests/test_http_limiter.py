@@ -1,0 +1,65 @@
+"""The client-side rate limiter: never more than the limit in any window, no slower than needed."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from connectors.http import RateLimit, SlidingWindowLimiter
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_26th_request_waits_for_the_first_to_leave_the_5_second_window() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter([RateLimit(25, 5.0)], clock, clock.sleep)
+    times = []
+    for _ in range(60):
+        limiter.acquire()
+        times.append(clock.now)
+    assert times[:25] == [0.0] * 25
+    assert times[25] == 5.0
+    assert times[50] == 10.0
+    # Exact property: no 5-second window holds more than 25 requests.
+    assert max(sum(1 for t in times if start <= t < start + 5.0) for start in times) == 25
+
+
+def test_the_minute_limit_applies_as_well() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter([RateLimit(25, 5.0), RateLimit(30, 60.0)], clock, clock.sleep)
+    times = []
+    for _ in range(31):
+        limiter.acquire()
+        times.append(clock.now)
+    assert times[29] == 5.0
+    assert times[30] == 60.0
+
+
+def test_threads_sharing_a_limiter_stay_within_it() -> None:
+    limiter = SlidingWindowLimiter([RateLimit(20, 0.5)])
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(15):
+            limiter.acquire()
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stamps.sort()
+    assert len(stamps) == 60
+    assert max(sum(1 for t in stamps if s <= t < s + 0.5) for s in stamps) <= 20
