@@ -28,10 +28,16 @@ API_URL = "https://api.fortnox.se/3/"
 OAUTH = OAuthEndpoints("https://apps.fortnox.se/oauth-v1/auth", "https://apps.fortnox.se/oauth-v1/token")
 SCOPES = ["article", "companyinformation", "customer", "invoice", "offer", "project", "salary", "supplier",
           "supplierinvoice", "timereporting", "archive", "connectfile", "settings"]
-# The published limit, with 5 % of headroom so that a request sent exactly as a window closes is
-# not counted in it by the server's clock.
-LIMITS = (RateLimit(25, 5.25), RateLimit(300, 63.0))
 PAGE_SIZE = 500  # Fortnox's maximum
+
+
+def limits(requests_per_5s: int = 25) -> tuple[RateLimit, ...]:
+    """Fortnox's limit (25 per sliding 5 s, so 300 a minute) with 5 % of headroom, so that a request
+    sent exactly as a window closes is not counted in it by the server's clock."""
+    return (RateLimit(requests_per_5s, 5.25), RateLimit(requests_per_5s * 12, 63.0))
+
+
+LIMITS = limits()
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
@@ -301,8 +307,9 @@ SALARY = Resource("salarytransactions", "SalaryTransactions", "SalaryTransaction
 class FortnoxClient:
     """Typed access to Fortnox. One client per tenant; its requests share the tenant's rate limiter."""
 
-    def __init__(self, api: ApiClient) -> None:
+    def __init__(self, api: ApiClient, page_size: int = PAGE_SIZE) -> None:
         self.api = api
+        self.page_size = page_size
 
     @classmethod
     def for_tenant(
@@ -313,13 +320,15 @@ class FortnoxClient:
         retry: RetryPolicy | None = None,
         limits: tuple[RateLimit, ...] = LIMITS,
         transport: httpx.BaseTransport | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> FortnoxClient:
         return cls(
             ApiClient(
                 system="fortnox", base_url=base_url.rstrip("/") + "/", tokens=tokens, limits=limits,
-                limiter_key=f"fortnox:{tenant_id}", retry=retry or RetryPolicy(), error_parser=parse_error,
+                limiter_key=f"fortnox:{tenant_id}:{base_url}", retry=retry or RetryPolicy(), error_parser=parse_error,
                 transport=transport,
-            )
+            ),
+            page_size,
         )
 
     def close(self) -> None:
@@ -333,11 +342,11 @@ class FortnoxClient:
 
     # ----------------------------------------------------------------- generic
     def list(self, resource: Resource[R], **params: Any) -> Iterator[FortnoxRecord]:
-        """Every item of a list, page by page (500 a page); `params` are Fortnox's own query parameters."""
+        """Every item of a list, page by page; `params` are Fortnox's own query parameters."""
         query = {key: value for key, value in params.items() if value is not None}
 
         def page(number: int) -> tuple[list[FortnoxRecord], int]:
-            body = self.api.get_json(resource.path, {**query, "limit": PAGE_SIZE, "page": number})
+            body = self.api.get_json(resource.path, {**query, "limit": self.page_size, "page": number})
             meta = body.get("MetaInformation", {})
             items = [resource.item_type.model_validate(item) for item in body.get(resource.list_key, [])]
             return items, int(meta.get("@TotalPages", 1))

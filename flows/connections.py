@@ -17,19 +17,28 @@ from models import integrations
 
 @dataclass(frozen=True)
 class FortnoxEndpoints:
-    """Where a tenant's Fortnox lives: the real one, or a sandbox (kept in the integration's settings)."""
+    """Where a tenant's Fortnox lives and how hard it may be driven: the real one, or a sandbox.
+
+    Kept in the integration's settings, so every run for the tenant talks to the same place.
+    """
 
     api_url: str = fx.API_URL
     authorize_url: str = fx.OAUTH.authorize_url
     token_url: str = fx.OAUTH.token_url
+    requests_per_5s: int = 25  # Fortnox's published limit per access token
+    page_size: int = fx.PAGE_SIZE
 
     @property
     def oauth(self) -> OAuthEndpoints:
         return OAuthEndpoints(self.authorize_url, self.token_url)
 
+    @property
+    def limits(self) -> tuple[fx.RateLimit, ...]:
+        return fx.limits(self.requests_per_5s)
+
     @classmethod
     def of(cls, settings: dict) -> FortnoxEndpoints:
-        return cls(**{key: settings[key] for key in ("api_url", "authorize_url", "token_url") if key in settings})
+        return cls(**{key: settings[key] for key in cls.__dataclass_fields__ if key in settings})
 
 
 def fortnox_client(settings: Settings, engine: sa.Engine, tenant_id: str) -> fx.FortnoxClient:
@@ -40,13 +49,14 @@ def fortnox_client(settings: Settings, engine: sa.Engine, tenant_id: str) -> fx.
     endpoints = FortnoxEndpoints.of(stored.settings)
     tokens = StoredTokenSource(engine, cipher, tenant_id, "fortnox", endpoints.oauth)
     retry = RetryPolicy(attempts=settings.http_attempts, initial=settings.http_backoff_seconds)
-    return fx.FortnoxClient.for_tenant(tenant_id, tokens, endpoints.api_url, retry)
+    return fx.FortnoxClient.for_tenant(tenant_id, tokens, endpoints.api_url, retry, endpoints.limits,
+                                       page_size=endpoints.page_size)
 
 
-def sandbox_endpoints(url: str) -> FortnoxEndpoints:
+def sandbox_endpoints(url: str, **overrides: int) -> FortnoxEndpoints:
     """The endpoints of a Fortnox sandbox served at `url` (``ledgerflow sandbox serve``)."""
     base = url.rstrip("/")
-    return FortnoxEndpoints(f"{base}/3/", f"{base}/oauth-v1/auth", f"{base}/oauth-v1/token")
+    return FortnoxEndpoints(f"{base}/3/", f"{base}/oauth-v1/auth", f"{base}/oauth-v1/token", **overrides)
 
 
 def connect_fortnox(settings: Settings, engine: sa.Engine, tenant_id: str, code: str, endpoints: FortnoxEndpoints) -> str:

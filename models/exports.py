@@ -62,7 +62,7 @@ def due_for_export(
         .where(table.c.tenant_id == tenant_id)
         .where(sa.or_(mapping.c.id.is_(None), table.c.updated_at > mapping.c.synced_at))
         .where(~refused_as_is)
-        .order_by(table.c.created_at, table.c.id)
+        .order_by(table.c.created_at, table.c.external_id)
     )
     if since is not None:
         query = query.where(table.c.updated_at >= since)
