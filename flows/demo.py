@@ -3,24 +3,33 @@
 It tells a small story a finance team will recognise: the morning's WorkCloud exports arrive
 (one file with mistakes, one that is not an export at all), are ingested, ingested again
 (nothing changes), and the next day's export marks a project as completed (one update).
-The data stays in the store to look at afterwards.
+Then the Fortnox sandbox starts: the tenant connects over OAuth, everything is imported
+under Fortnox's real rate limit, a second import asks once per dataset, and the property
+system's customers and rent invoices are exported. The data stays in the store afterwards.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 from rich.table import Table
 
+from connectors.sandbox import property_system
+from connectors.sandbox.fortnox import FortnoxSandbox
 from connectors.sandbox.workcloud import generate_company, render, write_exports
 from connectors.workcloud import ExportKind
-from flows.console import console, print_ingest
+from flows.connections import connect_fortnox, sandbox_code, sandbox_endpoints
+from flows.console import console, print_export, print_ingest, print_sync
+from flows.export import export
+from flows.import_sync import import_sync
 from flows.settings import Settings
 from flows.workcloud_ingest import workcloud_ingest
-from models.audit import verify_chain
+from models.audit import AuditRecorder, verify_chain
 from models.store import open_store
-from models.tables import audit_events, quarantine
+from models.tables import ENTITIES, audit_events, quarantine
+from models.upsert import upsert
 
 BROKEN_PROJECTS = """Projektnummer;Projektnamn;Projektledare;Status;Startdatum;Slutdatum;Kund;Adress;Budget;Kostnadsställe
 2101;Kvarnen ROT 1931;Åsa Öberg;Aktiv;2025-03-01;2025-12-31;Brf Kvarnen;Kvarngatan 4, Uppsala;1 250 000;4002
@@ -79,7 +88,9 @@ def run_demo(workdir: Path) -> None:
     console.print(f"project {changed['project_number']} {changed['project_name']}: status -> completed")
     print_ingest(workcloud_ingest(directory=str(next_day), tenant=settings.tenant))
 
-    _section("5. The audit trail")
+    _fortnox(settings, engine)
+
+    _section("8. The audit trail")
     with engine.connect() as connection:
         report = verify_chain(connection, settings.tenant)
     state = "[green]intact[/]" if report.ok else f"[red]broken at seq {report.first_break.seq}[/]"
@@ -89,3 +100,33 @@ def run_demo(workdir: Path) -> None:
         f"`ledgerflow db status`, `ledgerflow audit verify`, or any SQLite / PostgreSQL client. "
         f"Exports written: {', '.join(str(p) for p in paths.values())}"
     )
+
+
+def _fortnox(settings: Settings, engine: sa.Engine) -> None:
+    tenant = settings.tenant
+    with FortnoxSandbox(seed=7, supplier_invoices=30, invoices=15) as sandbox:
+        _section(f"5. Fortnox: connect tenant {tenant} to the sandbox at {sandbox.url} (OAuth, tokens stored encrypted)")
+        code = sandbox_code(sandbox.url, settings.fortnox_redirect_uri)
+        connect_fortnox(settings, engine, tenant, code, sandbox_endpoints(sandbox.url))
+        console.print("connected; the sandbox enforces Fortnox's 25 requests per 5 seconds, and so do we")
+
+        _section("6. Import sync: everything changed since the last run (the first run takes all)")
+        print_sync(import_sync(tenant=tenant))
+        stats = httpx.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
+        console.print(f"requests {stats['requests']}, rate-limit violations {stats['rate_limit_violations']}, "
+                      f"most in any 5 s {stats['max_requests_in_5s_window']}")
+        httpx.post(f"{sandbox.url}/_sandbox/stats/reset", timeout=10)
+        print_sync(import_sync(tenant=tenant))
+        stats = httpx.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
+        console.print(f"second run: {stats['requests']} requests, one per dataset, nothing changed")
+
+        _section("7. Export: the property system's customers and rent invoices to Fortnox")
+        customers, invoices = property_system.customers_and_invoices()
+        with engine.begin() as connection:
+            audit = AuditRecorder(tenant, "demo/property-system")
+            upsert(connection, ENTITIES["customer"], tenant, property_system.SYSTEM, customers, audit)
+            upsert(connection, ENTITIES["invoice"], tenant, property_system.SYSTEM, invoices, audit)
+            audit.flush(connection)
+        print_export(export(tenant=tenant))
+        console.print("again (nothing is due, nothing is created twice):")
+        print_export(export(tenant=tenant))
