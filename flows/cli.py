@@ -277,11 +277,17 @@ def sandbox_workcloud_export(
 def sandbox_serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8710,
     seed: Annotated[int, typer.Option(help="Random seed of the sandbox company.")] = 7,
+    supplier_invoices: Annotated[int, typer.Option(help="Supplier invoices to seed.")] = 60,
+    customers: Annotated[int, typer.Option(help="Customers to seed.")] = 25,
 ) -> None:
     """Run the Fortnox sandbox (API, OAuth, admin endpoints under /_sandbox) until interrupted."""
-    from connectors.sandbox.fortnox.server import serve_forever
+    from connectors.sandbox.fortnox import FortnoxSandbox
 
-    serve_forever(port, seed)
+    sandbox = FortnoxSandbox(port=port, seed=seed, supplier_invoices=supplier_invoices, customers=customers)
+    console.print(f"Fortnox sandbox (seed {seed}) on {sandbox.url}: API {sandbox.api_url}, "
+                  f"client {sandbox.client_id} / {sandbox.client_secret}, admin {sandbox.url}/_sandbox/info. "
+                  "Ctrl-C stops it.")
+    sandbox.serve()
 
 
 @sandbox_app.command("token")
