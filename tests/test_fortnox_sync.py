@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from connectors import fortnox as fx
+from connectors.http import AuthError, NotFoundError, PermanentError
 from connectors.sandbox.fortnox import FortnoxSandbox
 from flows.cli import app
 from flows.connections import connect_fortnox, fortnox_client, sandbox_code, sandbox_endpoints
@@ -272,3 +273,48 @@ def test_threads_sharing_a_token_never_exceed_25_requests_in_5_seconds(sandbox: 
     assert stats["requests"] == 4 * 16
     assert stats["rate_limit_violations"] == 0
     assert stats["max_requests_in_5s_window"] <= 25
+
+
+def test_the_client_reads_pdfs_writes_the_project_and_names_fortnox_errors(fortnox: FortnoxSandbox, store_env: str,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings()
+    caplog.set_level("INFO", logger="ledgerflow.http")
+    with fortnox_client(settings, open_store(store_env), "acme") as client:
+        invoice = next(i for i in client.supplier_invoices(filter="unbooked") if client.file_connections(i.given_number))
+        connection = client.file_connections(invoice.given_number)[0]
+        pdf = client.archive_file(connection.file_id)
+        project = next(iter(client.list(fx.PROJECTS)))
+        comment = f"AI-validerad: 97 % konfidens, Projekt: {project.project_number} {project.description}"
+        updated = client.set_supplier_invoice_project(invoice.given_number, project.project_number, comment)
+        with pytest.raises(NotFoundError) as missing:
+            client.get(fx.CUSTOMERS, "finns-inte")
+        with pytest.raises(PermanentError) as bad_filter:
+            next(iter(client.list(fx.INVOICES, filter="doesntexist")))
+    assert pdf.startswith(b"%PDF")
+    assert (updated.project, updated.comments) == (project.project_number, comment)
+    assert (missing.value.status, missing.value.code) == (404, "2000433")
+    assert (bad_filter.value.status, bad_filter.value.code) == (400, "2000587")
+    lines = [r for r in caplog.records if r.name == "ledgerflow.http"]
+    assert any(r.path == f"supplierinvoices/{invoice.given_number}" and r.method == "PUT" and r.status == 200
+               for r in lines)
+    with open_store(store_env).connect() as db:
+        stored = db.execute(sa.select(integrations.c.access_token_encrypted)).scalar_one()
+    access = settings.cipher().decrypt(stored, "acme/fortnox/access_token")
+    assert all(access not in r.getMessage() for r in caplog.records)  # no token in any log line
+
+
+def test_a_token_the_server_refuses_twice_is_an_auth_error(fortnox: FortnoxSandbox, store_env: str) -> None:
+    class Stale:
+        """A token source whose renewal hands out a token the server does not know either."""
+
+        def token(self) -> str:
+            return "stale"
+
+        def renew(self, rejected: str) -> str:
+            return "still-stale"
+
+    client = fx.FortnoxClient.for_tenant("acme", Stale(), f"{fortnox.url}/3/", limits=fx.limits(FAST))
+    with pytest.raises(AuthError) as error:
+        client.get(fx.PROJECTS, "1313")
+    assert error.value.status == 401
+    assert [a.status_code for a in error.value.attempts] == [401, 401]

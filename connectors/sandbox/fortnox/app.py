@@ -152,7 +152,9 @@ def _cents(value: Decimal) -> Decimal:
 # Shapes: the fields of each entity, their kinds and defaults. Kinds follow the OpenAPI types;
 # "date" is a string YYYY-MM-DD, "obj" a nested object, "rows" a list of nested objects.
 
-_KIND_DEFAULTS: dict[str, Any] = {"str": "", "num": 0, "int": 0, "bool": False, "date": None, "list": [], "rows": [], "obj": None}
+_KIND_DEFAULTS: dict[str, Any] = {
+    "str": "", "num": 0, "int": 0, "bool": False, "date": None, "list": [], "rows": [], "obj": None,
+}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -164,15 +166,13 @@ class Shape:
     defaults: Mapping[str, Any]
     nested: Mapping[str, Shape]
     enums: Mapping[str, tuple[str, ...]]
+    containers: tuple[str, ...]  # fields a new record needs a fresh object or list in
 
     def blank(self) -> Record:
-        return {name: self._fresh(name) for name in self.kinds}
-
-    def _fresh(self, name: str) -> Any:
-        if self.kinds[name] == "obj":
-            return self.nested[name].blank()
-        value = self.defaults[name]
-        return list(value) if isinstance(value, list) else value
+        record = dict(self.defaults)
+        for name in self.containers:
+            record[name] = self.nested[name].blank() if self.kinds[name] == "obj" else []
+        return record
 
     def view(self, record: Record) -> Record:
         return {name: record[name] for name in self.kinds}
@@ -198,15 +198,15 @@ class Shape:
         return checked
 
     def _value(self, name: str, kind: str, value: Any) -> Any:
-        if value == "API_BLANK":  # Fortnox's way of asking for a field to be emptied
-            return "" if kind == "str" else None if kind == "date" else _KIND_DEFAULTS[kind]
-        if value is None:
-            return None if kind in ("str", "date") else _KIND_DEFAULTS[kind]
+        if value is None or value == "API_BLANK":  # API_BLANK is Fortnox's way of asking for an empty field
+            if kind in ("str", "date"):
+                return "" if value == "API_BLANK" and kind == "str" else None
+            return {} if kind == "obj" else [] if kind in ("list", "rows") else _KIND_DEFAULTS[kind]
         if kind == "str":
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise ApiError(400, NOT_ALPHANUMERIC, f"Värdet måste vara alfanumeriskt ({value})")
             text = str(value)
-            if name in self.enums and text not in self.enums[name]:
+            if name in self.enums and text and text not in self.enums[name]:
                 raise ApiError(400, INVALID_VALUE, f"Ogiltigt värde för {name} ({text})")
             return text
         if kind in ("num", "int"):
@@ -249,11 +249,22 @@ def shape(
     nested: Mapping[str, Shape] | None = None,
     enums: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Shape:
-    """A shape from lines ``kind: Name Name ...``; fields come out in alphabetical order, as Fortnox's do."""
-    kinds = {name: kind.strip() for kind, names in (line.split(":") for line in spec.strip().splitlines()) for name in names.split()}
+    """A shape from lines ``kind: Name Name ...`` (continued on lines without a colon); fields come
+    out in alphabetical order, as Fortnox's do."""
+    kinds: dict[str, str] = {}
+    kind = ""
+    for line in spec.strip().splitlines():
+        if ":" in line:
+            kind, line = (part.strip() for part in line.split(":", 1))
+        kinds.update(dict.fromkeys(line.split(), kind))
     kinds = dict(sorted(kinds.items()))
     values = {name: _KIND_DEFAULTS[kind] for name, kind in kinds.items()} | dict(defaults or {})
-    return Shape(kinds, values, dict(nested or {}), dict(enums or {}))
+    containers = tuple(name for name, kind in kinds.items() if kind in ("obj", "list", "rows"))
+    return Shape(kinds, values, dict(nested or {}), dict(enums or {}), containers)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
 
 
 def _nulls(names: str) -> dict[str, None]:
@@ -266,7 +277,8 @@ VOUCHER_FIELDS = "VoucherNumber VoucherSeries VoucherYear"
 SUPPLIER_INVOICE_ROW = shape(
     """
     int: Account Quantity
-    str: AccountDescription ArticleNumber Code CostCenter ItemDescription Project StockLocationCode StockPointCode TransactionInformation Unit
+    str: AccountDescription ArticleNumber Code CostCenter ItemDescription Project StockLocationCode StockPointCode
+        TransactionInformation Unit
     num: Credit CreditCurrency Debit DebitCurrency Price Total
     """,
     _nulls("StockLocationCode StockPointCode"),
@@ -274,7 +286,9 @@ SUPPLIER_INVOICE_ROW = shape(
 )
 SUPPLIER_INVOICE = shape(
     """
-    str: AccountingMethod AdministrationFee Balance Comments CostCenter Currency CurrencyRate ExternalInvoiceNumber ExternalInvoiceSeries Freight GivenNumber InvoiceNumber OCR OurReference Project RoundOffValue SalesType SupplierName SupplierNumber Total VAT VATType VoucherSeries YourReference
+    str: AccountingMethod AdministrationFee Balance Comments CostCenter Currency CurrencyRate ExternalInvoiceNumber
+        ExternalInvoiceSeries Freight GivenNumber InvoiceNumber OCR OurReference Project RoundOffValue SalesType
+        SupplierName SupplierNumber Total VAT VATType VoucherSeries YourReference
     bool: Booked Cancelled Credit DisablePaymentFile PaymentPending
     int: CreditReference VoucherNumber VoucherYear
     num: CurrencyUnit
@@ -288,7 +302,11 @@ SUPPLIER_INVOICE = shape(
         "VATType": "NORMAL", **_nulls(VOUCHER_FIELDS),
     },
     {"SupplierInvoiceRows": SUPPLIER_INVOICE_ROW},
-    {"AccountingMethod": ("ACCRUAL", "CASH"), "SalesType": ("STOCK", "SERVICE"), "VATType": ("NORMAL", "EUINTERNAL", "REVERSE")},
+    {
+        "AccountingMethod": ("ACCRUAL", "CASH"),
+        "SalesType": ("STOCK", "SERVICE"),
+        "VATType": ("NORMAL", "EUINTERNAL", "REVERSE"),
+    },
 )
 SUPPLIER_INVOICE_FILE_CONNECTION = shape("str: FileId Name SupplierInvoiceNumber SupplierName")
 PROJECT = shape(
@@ -302,55 +320,95 @@ PROJECT = shape(
 SUPPLIER = shape(
     """
     bool: Active DisablePaymentFile
-    str: Address1 Address2 BG BIC Bank BankAccountNumber BranchCode City ClearingNumber Comments CostCenter Country CountryCode Currency Email Fax IBAN Name OrganisationNumber OurCustomerNumber OurReference PG Phone1 Phone2 PreDefinedAccount Project SupplierNumber TermsOfPayment VATNumber VATType VisitingAddress VisitingCity VisitingCountry VisitingCountryCode VisitingZipCode WWW WorkPlace YourReference ZipCode
+    str: Address1 Address2 BG BIC Bank BankAccountNumber BranchCode City ClearingNumber Comments CostCenter Country
+        CountryCode Currency Email Fax IBAN Name OrganisationNumber OurCustomerNumber OurReference PG Phone1 Phone2
+        PreDefinedAccount Project SupplierNumber TermsOfPayment VATNumber VATType VisitingAddress VisitingCity
+        VisitingCountry VisitingCountryCode VisitingZipCode WWW WorkPlace YourReference ZipCode
     """,
     {"Active": True, "Currency": "SEK", "PreDefinedAccount": None, "VATType": "NORMAL"},
 )
 CUSTOMER = shape(
     """
     bool: Active ShowPriceVATIncluded
-    str: Address1 Address2 City Comments CostCenter Country CountryCode Currency CustomerNumber DeliveryAddress1 DeliveryAddress2 DeliveryCity DeliveryCountry DeliveryCountryCode DeliveryFax DeliveryName DeliveryPhone1 DeliveryPhone2 DeliveryZipCode Email EmailInvoice EmailInvoiceBCC EmailInvoiceCC EmailOffer EmailOfferBCC EmailOfferCC EmailOrder EmailOrderBCC EmailOrderCC ExternalReference Fax GLN GLNDelivery InvoiceAdministrationFee InvoiceFreight InvoiceRemark Name OrganisationNumber OurReference Phone1 Phone2 PriceList Project SalesAccount TermsOfDelivery TermsOfPayment Type VATNumber VATType VisitingAddress VisitingCity VisitingCountry VisitingCountryCode VisitingZipCode WWW WayOfDelivery YourReference ZipCode
+    str: Address1 Address2 City Comments CostCenter Country CountryCode Currency CustomerNumber DeliveryAddress1
+        DeliveryAddress2 DeliveryCity DeliveryCountry DeliveryCountryCode DeliveryFax DeliveryName DeliveryPhone1
+        DeliveryPhone2 DeliveryZipCode Email EmailInvoice EmailInvoiceBCC EmailInvoiceCC EmailOffer EmailOfferBCC
+        EmailOfferCC EmailOrder EmailOrderBCC EmailOrderCC ExternalReference Fax GLN GLNDelivery
+        InvoiceAdministrationFee InvoiceFreight InvoiceRemark Name OrganisationNumber OurReference Phone1 Phone2
+        PriceList Project SalesAccount TermsOfDelivery TermsOfPayment Type VATNumber VATType VisitingAddress
+        VisitingCity VisitingCountry VisitingCountryCode VisitingZipCode WWW WayOfDelivery YourReference ZipCode
     obj: DefaultDeliveryTypes DefaultTemplates
     num: InvoiceDiscount
     """,
     {
         "Active": True, "Currency": "SEK", "PriceList": "A", "Type": "COMPANY", "VATType": "SEVAT",
         **_nulls(
-            "Address1 Address2 City Comments CostCenter Country CountryCode DeliveryAddress1 DeliveryAddress2 DeliveryCity "
-            "DeliveryCountry DeliveryCountryCode DeliveryFax DeliveryName DeliveryPhone1 DeliveryPhone2 DeliveryZipCode "
-            "ExternalReference Fax GLN GLNDelivery InvoiceAdministrationFee InvoiceDiscount InvoiceFreight Phone1 Phone2 "
-            "SalesAccount VisitingAddress VisitingCity VisitingCountry VisitingCountryCode VisitingZipCode ZipCode"
+            "Address1 Address2 City Comments CostCenter Country CountryCode DeliveryAddress1 DeliveryAddress2 "
+            "DeliveryCity DeliveryCountry DeliveryCountryCode DeliveryFax DeliveryName DeliveryPhone1 DeliveryPhone2 "
+            "DeliveryZipCode ExternalReference Fax GLN GLNDelivery InvoiceAdministrationFee InvoiceDiscount "
+            "InvoiceFreight Phone1 Phone2 SalesAccount VisitingAddress VisitingCity VisitingCountry "
+            "VisitingCountryCode VisitingZipCode ZipCode"
         ),
     },
     {
-        "DefaultDeliveryTypes": shape("str: Invoice Offer Order", dict.fromkeys(("Invoice", "Offer", "Order"), "PRINT")),
-        "DefaultTemplates": shape("str: CashInvoice Invoice Offer Order", dict.fromkeys(("CashInvoice", "Invoice", "Offer", "Order"), "DEFAULTTEMPLATE")),
+        "DefaultDeliveryTypes": shape(
+            "str: Invoice Offer Order", dict.fromkeys(_names("Invoice Offer Order"), "PRINT")
+        ),
+        "DefaultTemplates": shape(
+            "str: CashInvoice Invoice Offer Order",
+            dict.fromkeys(_names("CashInvoice Invoice Offer Order"), "DEFAULTTEMPLATE"),
+        ),
     },
     {"Type": ("PRIVATE", "COMPANY"), "VATType": ("SEVAT", "SEREVERSEDVAT", "EUREVERSEDVAT", "EUVAT", "EXPORT")},
 )
 ARTICLE = shape(
     """
     bool: Active Bulky Expired Housework StockGoods WebshopArticle
-    str: ArticleNumber CostCalculationMethod DefaultStockLocation DefaultStockPoint Description EAN HouseworkType Manufacturer ManufacturerArticleNumber Note StockPlace SupplierName SupplierNumber Type Unit
-    int: ConstructionAccount Depth EUAccount EUVATAccount ExportAccount Height PurchaseAccount SalesAccount StockAccount StockChangeAccount Weight Width
-    num: DirectCost DisposableQuantity FreightCost OtherCost PurchasePrice QuantityInStock ReservedQuantity SalesPrice StockValue StockWarning VAT
+    str: ArticleNumber CostCalculationMethod DefaultStockLocation DefaultStockPoint Description EAN HouseworkType
+        Manufacturer ManufacturerArticleNumber Note StockPlace SupplierName SupplierNumber Type Unit
+    int: ConstructionAccount Depth EUAccount EUVATAccount ExportAccount Height PurchaseAccount SalesAccount
+        StockAccount StockChangeAccount Weight Width
+    num: DirectCost DisposableQuantity FreightCost OtherCost PurchasePrice QuantityInStock ReservedQuantity SalesPrice
+        StockValue StockWarning VAT
     """,
     {
-        "Active": True, "Type": "STOCK", "VAT": 25, "ConstructionAccount": 3231, "EUAccount": 3108, "EUVATAccount": 3106,
-        "ExportAccount": 3105,
+        "Active": True, "Type": "STOCK", "VAT": 25, "ConstructionAccount": 3231, "EUAccount": 3108,
+        "EUVATAccount": 3106, "ExportAccount": 3105,
         "PurchaseAccount": 4000, "SalesAccount": 3001,
         **_nulls(
-            "CostCalculationMethod DefaultStockLocation DefaultStockPoint DirectCost FreightCost HouseworkType Manufacturer "
-            "OtherCost SalesPrice StockAccount StockChangeAccount StockPlace SupplierName SupplierNumber Unit"
+            "CostCalculationMethod DefaultStockLocation DefaultStockPoint DirectCost FreightCost HouseworkType "
+            "Manufacturer OtherCost SalesPrice StockAccount StockChangeAccount StockPlace SupplierName SupplierNumber "
+            "Unit"
         ),
     },
     enums={"Type": ("STOCK", "SERVICE")},
 )
 EMPLOYEE = shape(
     """
-    num: ATFValue ATKValue AbsenceHoursNonVacationBased AbsenceHoursVacationBased AbsenceWorkdaysNonVacationBased AbsenceWorkdaysVacationBased CurrentCompBalance CurrentFlexBalance FullTimeEquivalent InitialComp InitialFlex NonVacationBasedCalendarDaysPartial NonVacationBasedCalendarDaysWhole PreliminaryTaxDeducted VacationBasedAttendanceDays VacationBasedAttendanceHours VacationBasedCalendarDaysWhole VacationBasedSalaryTotal VacationBasedSalaryVariableAddition VacationBasedSalaryWorkedTime VacationCalculationAdvanceVacationDebt VacationCalculationTotalVacationSalarySum VacationCalculationVacationEntitlement VacationCalculationVariableAdditionSum VacationDaysPaid VacationDaysPendingPaid VacationDaysPendingPrepaid VacationDaysPendingSaved VacationDaysPendingSavedYear1 VacationDaysPendingSavedYear2 VacationDaysPendingSavedYear3 VacationDaysPendingSavedYear4 VacationDaysPendingSavedYear5 VacationDaysPendingSavedYear6Plus VacationDaysPendingUnpaid VacationDaysPrepaid VacationDaysRegisteredPaid VacationDaysRegisteredPrepaid VacationDaysRegisteredSaved VacationDaysRegisteredSavedYear1 VacationDaysRegisteredSavedYear2 VacationDaysRegisteredSavedYear3 VacationDaysRegisteredSavedYear4 VacationDaysRegisteredSavedYear5 VacationDaysRegisteredSavedYear6Plus VacationDaysRegisteredUnpaid VacationDaysSaved VacationDaysSavedEmploymentRateYear1 VacationDaysSavedEmploymentRateYear2 VacationDaysSavedEmploymentRateYear3 VacationDaysSavedEmploymentRateYear4 VacationDaysSavedEmploymentRateYear5 VacationDaysSavedEmploymentRateYear6Plus VacationDaysSavedYear1 VacationDaysSavedYear2 VacationDaysSavedYear3 VacationDaysSavedYear4 VacationDaysSavedYear5 VacationDaysSavedYear6Plus VacationDaysUnpaid
-    str: Address1 Address2 AverageHourlyWage AverageWeeklyHours BankAccountNo City ClearingNo CostCenter Country Email EmployeeId EmploymentForm FirstName ForaType FullName HourlyPay JobTitle LastName MonthlySalary NonRecurringTax PayslipType PersonalIdentityNumber PersonelType Phone1 Phone2 PostCode Project SalaryForm ScheduleId TaxAllowance TaxTable WorkingTimeEnumeration
-    bool: AutoNonRecurringTax Inactive VacationCalculationIncludeInCalculation VacationCalculationSameWagePercent VacationCalculationSoleCustody VacationCalculationSumOnlyNoDays
+    num: ATFValue ATKValue AbsenceHoursNonVacationBased AbsenceHoursVacationBased AbsenceWorkdaysNonVacationBased
+        AbsenceWorkdaysVacationBased CurrentCompBalance CurrentFlexBalance FullTimeEquivalent InitialComp InitialFlex
+        NonVacationBasedCalendarDaysPartial NonVacationBasedCalendarDaysWhole PreliminaryTaxDeducted
+        VacationBasedAttendanceDays VacationBasedAttendanceHours VacationBasedCalendarDaysWhole
+        VacationBasedSalaryTotal VacationBasedSalaryVariableAddition VacationBasedSalaryWorkedTime
+        VacationCalculationAdvanceVacationDebt VacationCalculationTotalVacationSalarySum
+        VacationCalculationVacationEntitlement VacationCalculationVariableAdditionSum VacationDaysPaid
+        VacationDaysPendingPaid VacationDaysPendingPrepaid VacationDaysPendingSaved VacationDaysPendingSavedYear1
+        VacationDaysPendingSavedYear2 VacationDaysPendingSavedYear3 VacationDaysPendingSavedYear4
+        VacationDaysPendingSavedYear5 VacationDaysPendingSavedYear6Plus VacationDaysPendingUnpaid VacationDaysPrepaid
+        VacationDaysRegisteredPaid VacationDaysRegisteredPrepaid VacationDaysRegisteredSaved
+        VacationDaysRegisteredSavedYear1 VacationDaysRegisteredSavedYear2 VacationDaysRegisteredSavedYear3
+        VacationDaysRegisteredSavedYear4 VacationDaysRegisteredSavedYear5 VacationDaysRegisteredSavedYear6Plus
+        VacationDaysRegisteredUnpaid VacationDaysSaved VacationDaysSavedEmploymentRateYear1
+        VacationDaysSavedEmploymentRateYear2 VacationDaysSavedEmploymentRateYear3
+        VacationDaysSavedEmploymentRateYear4 VacationDaysSavedEmploymentRateYear5
+        VacationDaysSavedEmploymentRateYear6Plus VacationDaysSavedYear1 VacationDaysSavedYear2 VacationDaysSavedYear3
+        VacationDaysSavedYear4 VacationDaysSavedYear5 VacationDaysSavedYear6Plus VacationDaysUnpaid
+    str: Address1 Address2 AverageHourlyWage AverageWeeklyHours BankAccountNo City ClearingNo CostCenter Country Email
+        EmployeeId EmploymentForm FirstName ForaType FullName HourlyPay JobTitle LastName MonthlySalary
+        NonRecurringTax PayslipType PersonalIdentityNumber PersonelType Phone1 Phone2 PostCode Project SalaryForm
+        ScheduleId TaxAllowance TaxTable WorkingTimeEnumeration
+    bool: AutoNonRecurringTax Inactive VacationCalculationIncludeInCalculation VacationCalculationSameWagePercent
+        VacationCalculationSoleCustody VacationCalculationSumOnlyNoDays
     list: DatedSchedules DatedWages EmployeeCategories EmployeeChildren OpeningSalaries
     date: EmployedTo EmploymentDate
     int: TaxColumn
@@ -388,10 +446,15 @@ def _email(subject: str) -> Shape:
 
 
 SALES_ROW_ENUMS = {"DiscountType": ("AMOUNT", "PERCENT")}
+EDI_NULLS = (
+    "EDIGlobalLocationNumber EDIGlobalLocationNumberDelivery EDIInvoiceExtra1 EDIInvoiceExtra2 "
+    "EDIOurElectronicReference EDIYourElectronicReference"
+)
 INVOICE_ROW = shape(
     """
     int: AccountNumber HouseWorkHoursToReport RowId VAT
-    str: ArticleNumber ContributionPercent ContributionValue CostCenter DeliveredQuantity Description DiscountType HouseWorkType Project StockPointCode Unit VATCode
+    str: ArticleNumber ContributionPercent ContributionValue CostCenter DeliveredQuantity Description DiscountType
+        HouseWorkType Project StockPointCode Unit VATCode
     num: Cost Discount Price PriceExcludingVAT Total TotalExcludingVAT
     bool: HouseWork
     """,
@@ -403,8 +466,14 @@ INVOICE_ROW = shape(
 )
 INVOICE = shape(
     """
-    str: AccountingMethod Address1 Address2 City Comments CostCenter Country Credit CreditInvoiceReference Currency CustomerName CustomerNumber DeliveryAddress1 DeliveryAddress2 DeliveryCity DeliveryCountry DeliveryName DeliveryZipCode DocumentNumber ExternalInvoiceReference1 ExternalInvoiceReference2 InvoicePeriodReference InvoiceReference InvoiceType Language OCR OfferReference OrderReference OrganisationNumber OurReference PaymentWay Phone1 Phone2 PriceList PrintTemplate Project Remarks TaxReductionType TermsOfDelivery TermsOfPayment VoucherSeries WayOfDelivery YourOrderNumber YourReference ZipCode
-    num: AdministrationFee AdministrationFeeVAT Balance BasisTaxReduction ContributionPercent ContributionValue CurrencyRate Freight FreightVAT Gross Net RoundOff Total TotalToPay TotalVAT
+    str: AccountingMethod Address1 Address2 City Comments CostCenter Country Credit CreditInvoiceReference Currency
+        CustomerName CustomerNumber DeliveryAddress1 DeliveryAddress2 DeliveryCity DeliveryCountry DeliveryName
+        DeliveryZipCode DocumentNumber ExternalInvoiceReference1 ExternalInvoiceReference2 InvoicePeriodReference
+        InvoiceReference InvoiceType Language OCR OfferReference OrderReference OrganisationNumber OurReference
+        PaymentWay Phone1 Phone2 PriceList PrintTemplate Project Remarks TaxReductionType TermsOfDelivery
+        TermsOfPayment VoucherSeries WayOfDelivery YourOrderNumber YourReference ZipCode
+    num: AdministrationFee AdministrationFeeVAT Balance BasisTaxReduction ContributionPercent ContributionValue
+        CurrencyRate Freight FreightVAT Gross Net RoundOff Total TotalToPay TotalVAT
     bool: Booked Cancelled EUQuarterlyReport HouseWork NotCompleted NoxFinans Sent VATIncluded WarehouseReady
     int: ContractReference CurrencyUnit Reminders TaxReduction TimeBasisReference VoucherNumber VoucherYear
     date: DeliveryDate DueDate FinalPayDate InvoiceDate InvoicePeriodEnd InvoicePeriodStart LastRemindDate OutboundDate
@@ -413,16 +482,16 @@ INVOICE = shape(
     list: Labels
     """,
     {
-        "AccountingMethod": "ACCRUAL", "Credit": "false", "CreditInvoiceReference": "0", "Currency": "SEK", "CurrencyRate": 1,
-        "CurrencyUnit": 1, "InvoicePeriodEnd": "", "InvoicePeriodStart": "", "InvoiceReference": "0", "InvoiceType": "INVOICE",
+        "AccountingMethod": "ACCRUAL", "Credit": "false", "CreditInvoiceReference": "0", "Currency": "SEK",
+        "CurrencyRate": 1, "CurrencyUnit": 1, "InvoicePeriodEnd": "", "InvoicePeriodStart": "", "InvoiceReference": "0",
+        "InvoiceType": "INVOICE",
         "Language": "SV", "OfferReference": "0", "OrderReference": "0", "PriceList": "A", "PrintTemplate": "st",
         "TaxReductionType": "none", "TermsOfPayment": "30", "WarehouseReady": True,
         **_nulls(f"TaxReduction TimeBasisReference {VOUCHER_FIELDS}"),
     },
     {
         "EDIInformation": shape(
-            "str: EDIGlobalLocationNumber EDIGlobalLocationNumberDelivery EDIInvoiceExtra1 EDIInvoiceExtra2 EDIOurElectronicReference EDIStatus EDIYourElectronicReference",
-            _nulls("EDIGlobalLocationNumber EDIGlobalLocationNumberDelivery EDIInvoiceExtra1 EDIInvoiceExtra2 EDIOurElectronicReference EDIYourElectronicReference"),
+            f"str: EDIStatus {EDI_NULLS}", _nulls(EDI_NULLS),
         ),
         "EmailInformation": _email("Faktura {no} bifogas"),
         "InvoiceRows": INVOICE_ROW,
@@ -436,20 +505,25 @@ INVOICE = shape(
 OFFER_ROW = shape(
     """
     int: AccountNumber RowId VAT
-    str: ArticleNumber ContributionPercent ContributionValue CostCenter Description DiscountType HouseWorkType Project Quantity Unit VATCode
+    str: ArticleNumber ContributionPercent ContributionValue CostCenter Description DiscountType HouseWorkType Project
+        Quantity Unit VATCode
     num: Discount HouseWorkHoursToReport Price Total
     bool: HouseWork
     """,
     {
-        "AccountNumber": 3001, "ContributionPercent": "0", "ContributionValue": "0", "DiscountType": "PERCENT", "Quantity": "0",
-        "VAT": 25, **_nulls("HouseWorkHoursToReport HouseWorkType"),
+        "AccountNumber": 3001, "ContributionPercent": "0", "ContributionValue": "0", "DiscountType": "PERCENT",
+        "Quantity": "0", "VAT": 25, **_nulls("HouseWorkHoursToReport HouseWorkType"),
     },
     enums=SALES_ROW_ENUMS,
 )
 OFFER = shape(
     """
-    str: Address1 Address2 City Comments CostCenter Country Currency CustomerName CustomerNumber DeliveryAddress1 DeliveryAddress2 DeliveryCity DeliveryCountry DeliveryName DeliveryZipCode DocumentNumber InvoiceReference Language OrderReference OrganisationNumber OurReference Phone1 Phone2 PriceList PrintTemplate Project Remarks TaxReductionType TermsOfDelivery TermsOfPayment WayOfDelivery YourReference YourReferenceNumber ZipCode
-    num: AdministrationFee AdministrationFeeVAT BasisTaxReduction ContributionPercent ContributionValue CurrencyRate Freight FreightVAT Gross Net RoundOff Total TotalToPay TotalVAT
+    str: Address1 Address2 City Comments CostCenter Country Currency CustomerName CustomerNumber DeliveryAddress1
+        DeliveryAddress2 DeliveryCity DeliveryCountry DeliveryName DeliveryZipCode DocumentNumber InvoiceReference
+        Language OrderReference OrganisationNumber OurReference Phone1 Phone2 PriceList PrintTemplate Project Remarks
+        TaxReductionType TermsOfDelivery TermsOfPayment WayOfDelivery YourReference YourReferenceNumber ZipCode
+    num: AdministrationFee AdministrationFeeVAT BasisTaxReduction ContributionPercent ContributionValue CurrencyRate
+        Freight FreightVAT Gross Net RoundOff Total TotalToPay TotalVAT
     bool: Cancelled CopyRemarks HouseWork NotCompleted Sent VATIncluded
     int: CurrencyUnit TaxReduction
     date: DeliveryDate ExpireDate OfferDate
@@ -458,8 +532,9 @@ OFFER = shape(
     list: Labels
     """,
     {
-        "Currency": "SEK", "CurrencyRate": 1, "CurrencyUnit": 1, "InvoiceReference": "0", "Language": "SV", "OrderReference": "0",
-        "PriceList": "A", "PrintTemplate": "offert", "TaxReductionType": "none", "TermsOfPayment": "30", "TaxReduction": None,
+        "Currency": "SEK", "CurrencyRate": 1, "CurrencyUnit": 1, "InvoiceReference": "0", "Language": "SV",
+        "OrderReference": "0", "PriceList": "A", "PrintTemplate": "offert", "TaxReductionType": "none",
+        "TermsOfPayment": "30", "TaxReduction": None,
     },
     {"EmailInformation": _email("Offert {no} bifogas"), "OfferRows": OFFER_ROW},
     {"TaxReductionType": ("none", "rot", "rut", "green")},
@@ -479,7 +554,9 @@ def _plain(entity: Shape) -> Prepare:
     return prepare
 
 
-def _referenced(state: SandboxState, resource: str, ident: Any, code: int | None = None, message: str | None = None) -> Record:
+def _referenced(
+    state: SandboxState, resource: str, ident: Any, code: int | None = None, message: str | None = None
+) -> Record:
     """The record a write refers to; a missing one is a 400 (the resource's not-found code unless given)."""
     record = state.get(resource, str(ident))
     if record is None:
@@ -530,7 +607,10 @@ def _salary(state: SandboxState, old: Record | None, changes: Record) -> Record:
 
 # Customer documents (invoices, offers): the customer's details, priced rows, totals.
 
-CUSTOMER_COPY = {
+ARTICLE_DEFAULTS = {  # row field -> the article field it defaults to
+    "Description": "Description", "Price": "SalesPrice", "Unit": "Unit", "VAT": "VAT", "AccountNumber": "SalesAccount",
+}
+CUSTOMER_COPY = {  # document field -> the customer field it defaults to
     "CustomerName": "Name", "Address1": "Address1", "Address2": "Address2", "ZipCode": "ZipCode", "City": "City",
     "Country": "Country", "OrganisationNumber": "OrganisationNumber", "Phone1": "Phone1", "Phone2": "Phone2",
     "YourReference": "YourReference", "OurReference": "OurReference", "TermsOfPayment": "TermsOfPayment",
@@ -542,7 +622,7 @@ def _priced_row(state: SandboxState, row_shape: Shape, given: Record, quantity_f
     row = row_shape.merge(row_shape.blank(), given)
     if row["ArticleNumber"]:
         article = _referenced(state, "articles", row["ArticleNumber"], ARTICLE_MISSING, "Kunde inte hitta artikel")
-        for name, source in (("Description", "Description"), ("Price", "SalesPrice"), ("Unit", "Unit"), ("VAT", "VAT"), ("AccountNumber", "SalesAccount")):
+        for name, source in ARTICLE_DEFAULTS.items():
             if name not in given and article[source] is not None:
                 row[name] = article[source]
     _check_project(state, row)
@@ -550,17 +630,20 @@ def _priced_row(state: SandboxState, row_shape: Shape, given: Record, quantity_f
     discount = _dec(row["Discount"])
     total = _cents(gross * (1 - discount / 100) if row["DiscountType"] == "PERCENT" else gross - discount)
     row.update(Total=json_number(total), RowId=row["RowId"] or state.next_counter("RowId"))
-    for name in ("PriceExcludingVAT", "TotalExcludingVAT"):
-        if name in row:
-            row[name] = row["Price"] if name == "PriceExcludingVAT" else row["Total"]
+    if "TotalExcludingVAT" in row:  # invoice rows have these, offer rows not
+        row.update(PriceExcludingVAT=row["Price"], TotalExcludingVAT=row["Total"])
     return row
 
 
-def _customer_document(state: SandboxState, entity: Shape, old: Record | None, changes: Record, rows: str, quantity: str, date: str) -> Record:
+def _customer_document(
+    state: SandboxState, entity: Shape, old: Record | None, changes: Record, rows: str, quantity: str, date: str
+) -> Record:
     _refuse(bool(old and old.get("Booked")), DOCUMENT_BOOKED, "Dokumentet är bokfört och kan inte ändras.")
     _refuse(bool(old and old.get("Cancelled")), DOCUMENT_CANCELLED, "Dokumentet är makulerat och kan inte ändras.")
     record = entity.merge(old or entity.blank(), changes)
-    customer = _referenced(state, "customers", record["CustomerNumber"], CUSTOMER_MISSING, "Kunde inte hämta/hitta kund (kundnummer)")
+    customer = _referenced(
+        state, "customers", record["CustomerNumber"], CUSTOMER_MISSING, "Kunde inte hämta/hitta kund (kundnummer)"
+    )
     if old is None or "CustomerNumber" in changes:
         for name, source in CUSTOMER_COPY.items():
             if name not in changes and customer[source]:
@@ -575,9 +658,14 @@ def _customer_document(state: SandboxState, entity: Shape, old: Record | None, c
     exact = net + fees + vat
     total = exact.quantize(Decimal(1), ROUND_HALF_UP)  # Fortnox rounds documents to whole kronor by default
     record.update(
-        Net=json_number(net), Gross=json_number(net + fees), TotalVAT=json_number(vat), FreightVAT=json_number(_cents(_dec(record["Freight"]) / 4)),
-        AdministrationFeeVAT=json_number(_cents(_dec(record["AdministrationFee"]) / 4)), RoundOff=json_number(total - exact),
-        Total=json_number(total), TotalToPay=json_number(total),
+        Net=json_number(net),
+        Gross=json_number(net + fees),
+        TotalVAT=json_number(vat),
+        FreightVAT=json_number(_cents(_dec(record["Freight"]) / 4)),
+        AdministrationFeeVAT=json_number(_cents(_dec(record["AdministrationFee"]) / 4)),
+        RoundOff=json_number(total - exact),
+        Total=json_number(total),
+        TotalToPay=json_number(total),
     )
     return record
 
@@ -609,8 +697,10 @@ def _invoice(state: SandboxState, old: Record | None, changes: Record) -> Record
         customer = state.get("customers", record["CustomerNumber"]) or {}
         record["OCR"] = record["OCR"] or ocr_number(record["DocumentNumber"])
         record["OutboundDate"] = record["OutboundDate"] or record["InvoiceDate"]
-        if not record["EmailInformation"]["EmailAddressTo"]:
-            record["EmailInformation"]["EmailAddressTo"] = customer.get("EmailInvoice") or customer.get("Email") or ""
+        email = record["EmailInformation"]
+        if not email["EmailAddressTo"]:
+            address = customer.get("EmailInvoice") or customer.get("Email") or ""
+            record["EmailInformation"] = {**email, "EmailAddressTo": address}
     record["Balance"] = record["Total"]
     return record
 
@@ -634,7 +724,11 @@ def _ledger_row(given: Record) -> Record:
         total = _dec(row["Total"])
         debit, credit = max(total, Decimal(0)), max(-total, Decimal(0))
     row.update(
-        Debit=json_number(debit), Credit=json_number(credit), DebitCurrency=json_number(debit), CreditCurrency=json_number(credit), Total=json_number(debit - credit),
+        Debit=json_number(debit),
+        Credit=json_number(credit),
+        DebitCurrency=json_number(debit),
+        CreditCurrency=json_number(credit),
+        Total=json_number(debit - credit),
         AccountDescription=row["AccountDescription"] or ACCOUNTS.get(row["Account"], ""),
         # the spec's Code has no empty value; a row sent without one is coded as Fortnox's own rows are (guess)
         Code=row["Code"] or {2440: "TOT", 2641: "VAT"}.get(row["Account"], "PRE"),
@@ -644,10 +738,18 @@ def _ledger_row(given: Record) -> Record:
 
 def _default_rows(total: Decimal, vat: Decimal, account: int) -> list[Record]:
     """The rows Fortnox makes when a supplier invoice comes with a total but no rows (guess)."""
-    rows = [{"Account": 2440, "Code": "TOT", "Credit": json_number(total)}, {"Account": account, "Code": "PRE", "Debit": json_number(total - vat)}]
+    rows = [
+        {"Account": 2440, "Code": "TOT", "Credit": json_number(total)},
+        {"Account": account, "Code": "PRE", "Debit": json_number(total - vat)},
+    ]
     if vat:
         rows.insert(1, {"Account": 2641, "Code": "VAT", "Debit": json_number(vat)})
     return rows
+
+
+def _balance(rows: list[Record], code: str) -> Decimal:
+    """Debit minus credit over the rows with `code`."""
+    return sum((_dec(row["Debit"]) - _dec(row["Credit"]) for row in rows if row["Code"] == code), Decimal(0))
 
 
 def _supplier_invoice(state: SandboxState, old: Record | None, changes: Record) -> Record:
@@ -673,9 +775,9 @@ def _supplier_invoice(state: SandboxState, old: Record | None, changes: Record) 
         record["SupplierInvoiceRows"] = [_ledger_row(row) for row in given]
     rows = record["SupplierInvoiceRows"]
     if "Total" not in changes and (old is None or "SupplierInvoiceRows" in changes):
-        record["Total"] = _text(sum((_dec(r["Credit"]) - _dec(r["Debit"]) for r in rows if r["Code"] == "TOT"), Decimal(0)))
+        record["Total"] = _text(-_balance(rows, "TOT"))
     if "VAT" not in changes and (old is None or "SupplierInvoiceRows" in changes):
-        record["VAT"] = _text(sum((_dec(r["Debit"]) - _dec(r["Credit"]) for r in rows if r["Code"] == "VAT"), Decimal(0)))
+        record["VAT"] = _text(_balance(rows, "VAT"))
     for name in ("Total", "VAT", "AdministrationFee", "Freight", "RoundOffValue", "CurrencyRate"):
         record[name] = _text(_dec(record[name]))
     if old is None or not old["Booked"]:
@@ -710,24 +812,27 @@ def booked_supplier_invoice(state: SandboxState, date: str) -> Record:
 
 def _cancel(state: SandboxState, invoice: Record) -> Record:
     _refuse(invoice["Cancelled"], DOCUMENT_CANCELLED, "Leverantörsfakturan är redan makulerad.")
-    _refuse(invoice["Booked"], DOCUMENT_BOOKED, "En bokförd leverantörsfaktura kan inte makuleras, den måste krediteras.")
+    _refuse(
+        invoice["Booked"], DOCUMENT_BOOKED, "En bokförd leverantörsfaktura kan inte makuleras, den måste krediteras."
+    )
     return {**invoice, "Cancelled": True, "Balance": "0"}
+
+
+CREDIT_COPIES = _names("SupplierNumber Project CostCenter OurReference YourReference Currency OCR VATType SalesType")
 
 
 def _credit(state: SandboxState, invoice: Record) -> Record:
     """Books a credit invoice against a booked one; the original's CreditReference names it."""
     _refuse(invoice["Cancelled"], DOCUMENT_CANCELLED, "Leverantörsfakturan är makulerad och kan inte krediteras.")
     _refuse(not invoice["Booked"], NOT_BOOKED, "Endast bokförda leverantörsfakturor kan krediteras.")
-    _refuse(invoice["Credit"] or bool(invoice["CreditReference"]), ALREADY_CREDITED, "Leverantörsfakturan är redan krediterad.")
+    credited = invoice["Credit"] or bool(invoice["CreditReference"])
+    _refuse(credited, ALREADY_CREDITED, "Leverantörsfakturan är redan krediterad.")
     today = state.today().isoformat()
     swapped = [
         {**{k: v for k, v in row.items() if k != "Total"}, "Debit": row["Credit"], "Credit": row["Debit"]}
         for row in invoice["SupplierInvoiceRows"]
     ]
-    fields = {
-        name: invoice[name]
-        for name in ("SupplierNumber", "Project", "CostCenter", "OurReference", "YourReference", "Currency", "OCR", "VATType", "SalesType")
-    }
+    fields = {name: invoice[name] for name in CREDIT_COPIES}
     resource = RESOURCES["supplierinvoices"]
     credit = create(state, resource, {
         **fields, "InvoiceNumber": f"{invoice['InvoiceNumber']}-K", "InvoiceDate": today, "DueDate": today,
@@ -762,16 +867,22 @@ SUPPLIER_INVOICE_FILTERS: dict[str, Filter] = {
     # not yet approved (attested) by anyone: unbooked with no AuthorizerName (guess)
     "authorizepending": lambda r, today: not r["Booked"] and not r["Cancelled"] and not r.get("AuthorizerName"),
 }
-ACTIVE_FILTERS: dict[str, Filter] = {"active": lambda r, today: r["Active"], "inactive": lambda r, today: not r["Active"]}
+ACTIVE_FILTERS: dict[str, Filter] = {
+    "active": lambda r, today: r["Active"],
+    "inactive": lambda r, today: not r["Active"],
+}
 
 
 def _ordered(record: Record) -> bool:
     return record["OrderReference"] not in ("", "0")
 
 
-OFFER_FILTERS: dict[str, Filter] = {  # what completes an offer is not documented: an order or an invoice from it (guess)
+# What completes an offer is not documented: here an order or an invoice made from it (guess).
+OFFER_FILTERS: dict[str, Filter] = {
     "cancelled": lambda r, today: r["Cancelled"],
-    "expired": lambda r, today: not r["Cancelled"] and not _ordered(r) and (r["ExpireDate"] or "9999") < today.isoformat(),
+    "expired": lambda r, today: (
+        not r["Cancelled"] and not _ordered(r) and (r["ExpireDate"] or "9999") < today.isoformat()
+    ),
     "completed": lambda r, today: _ordered(r) or r["InvoiceReference"] not in ("", "0"),
     "notcompleted": lambda r, today: not r["Cancelled"] and not _ordered(r) and r["InvoiceReference"] in ("", "0"),
     "ordercreated": lambda r, today: _ordered(r),
@@ -840,162 +951,176 @@ class Resource:
         return item
 
 
+def _search(fields: str, **renamed: str) -> dict[str, str]:
+    """Search parameters: Fortnox names most after the field, in lower case."""
+    return {name.lower(): name for name in fields.split()} | renamed
+
+
 def _phone(record: Record) -> Any:
     return record["Phone1"]
 
+
+# What Fortnox sets itself on a customer invoice: the spec's InvoicePayload lacks these fields.
+INVOICE_READ_ONLY = frozenset(INVOICE.kinds.keys() - set(_names(
+    "Address1 Address2 AdministrationFee City Comments CostCenter Country CreditInvoiceReference Currency CurrencyRate "
+    "CurrencyUnit CustomerName CustomerNumber DeliveryAddress1 DeliveryAddress2 DeliveryCity DeliveryCountry "
+    "DeliveryDate DeliveryName DeliveryZipCode DocumentNumber DueDate EDIInformation EUQuarterlyReport "
+    "EmailInformation "
+    "ExternalInvoiceReference1 ExternalInvoiceReference2 Freight InvoiceDate InvoiceRows InvoiceType Labels Language "
+    "NotCompleted OCR OurReference OutboundDate PaymentWay Phone1 Phone2 PriceList PrintTemplate Project Remarks "
+    "TaxReductionType TermsOfDelivery TermsOfPayment VATIncluded WayOfDelivery YourOrderNumber YourReference ZipCode"
+)))
 
 RESOURCES: dict[str, Resource] = {
     resource.path: resource
     for resource in (
         Resource(
             "supplierinvoices", "SupplierInvoice", "SupplierInvoices", "GivenNumber", SUPPLIER_INVOICE,
-            ("Balance", "Booked", "CostCenter", "Credit", "Currency", "CurrencyRate", "CurrencyUnit", "DueDate",
-             "ExternalInvoiceNumber", "ExternalInvoiceSeries", "FinalPayDate", "GivenNumber", "InvoiceDate", "InvoiceNumber",
-             "Project", "SupplierName", "SupplierNumber", "Total", "Vouchers"),
+            _names(
+                "Balance Booked CostCenter Credit Currency CurrencyRate CurrencyUnit DueDate ExternalInvoiceNumber "
+                "ExternalInvoiceSeries FinalPayDate GivenNumber InvoiceDate InvoiceNumber Project SupplierName "
+                "SupplierNumber Total Vouchers"
+            ),
             (SUPPLIER_INVOICE_NOT_FOUND, "Kan inte hitta leverantörsfakturan."), "supplierinvoice",
             prepare=_supplier_invoice,
             required=("SupplierNumber",),
-            read_only=frozenset({"GivenNumber", "Balance", "Booked", "Cancelled", "Credit", "CreditReference", "FinalPayDate",
-                                 "PaymentPending", "Vouchers", "VoucherNumber", "VoucherSeries", "VoucherYear"}),
+            read_only=frozenset(_names(
+                "GivenNumber Balance Booked Cancelled Credit CreditReference FinalPayDate PaymentPending Vouchers "
+                "VoucherNumber VoucherSeries VoucherYear"
+            )),
             derived={"AuthorizerName": lambda r: r.get("AuthorizerName", ""), "Cancel": lambda r: r["Cancelled"]},
             filters=SUPPLIER_INVOICE_FILTERS,
-            search={"project": "Project", "suppliernumber": "SupplierNumber", "ocr": "OCR", "costcenter": "CostCenter"},
+            search=_search("Project SupplierNumber OCR CostCenter"),
             date_field="InvoiceDate",
-            sort={"givennumber": "GivenNumber", "invoicedate": "InvoiceDate", "duedate": "DueDate", "invoicenumber": "InvoiceNumber",
-                  "suppliername": "SupplierName", "suppliernumber": "SupplierNumber", "total": "Total"},  # not in the spec (guess)
+            # the spec lists no sortby for supplier invoices; these are a guess
+            sort=_search("GivenNumber InvoiceDate DueDate InvoiceNumber SupplierName SupplierNumber Total"),
             actions={"bookkeep": _bookkeep, "cancel": _cancel, "credit": _credit},
         ),
         Resource(
-            "supplierinvoicefileconnections", "SupplierInvoiceFileConnection", "SupplierInvoiceFileConnections", "FileId",
-            SUPPLIER_INVOICE_FILE_CONNECTION, ("FileId", "Name", "SupplierInvoiceNumber", "SupplierName"),
+            "supplierinvoicefileconnections", "SupplierInvoiceFileConnection", "SupplierInvoiceFileConnections",
+            "FileId", SUPPLIER_INVOICE_FILE_CONNECTION, _names("FileId Name SupplierInvoiceNumber SupplierName"),
             (FILE_CONNECTION_NOT_FOUND, "Kan inte hitta filkopplingen."), "connectfile",
             methods=frozenset({"list", "get", "create", "delete"}),
             prepare=_file_connection,
             required=("FileId", "SupplierInvoiceNumber"),
             read_only=frozenset({"Name", "SupplierName"}),
-            exact={"supplierinvoicenumber": "SupplierInvoiceNumber"},
+            exact=_search("SupplierInvoiceNumber"),
             default_sort=("SupplierInvoiceNumber", "FileId"),
             duplicate=(FILE_CONNECTED, "Filen {} är redan kopplad till en leverantörsfaktura."),
         ),
         Resource(
             "projects", "Project", "Projects", "ProjectNumber", PROJECT,
-            ("Description", "EndDate", "ProjectLeader", "ProjectNumber", "StartDate", "Status"),
+            _names("Description EndDate ProjectLeader ProjectNumber StartDate Status"),
             (2001161, "Kan inte hitta projektet."), "project",
             methods=CRUD,
             required=("Description",),
         ),
         Resource(
             "suppliers", "Supplier", "Suppliers", "SupplierNumber", SUPPLIER,
-            ("Active", "Address1", "Address2", "BG", "BIC", "BankAccountNumber", "City", "CostCenter", "CountryCode", "Currency",
-             "DisablePaymentFile", "Email", "IBAN", "Name", "OrganisationNumber", "PG", "PreDefinedAccount", "Project",
-             "SupplierNumber", "TermsOfPayment", "ZipCode"),
+            _names(
+                "Active Address1 Address2 BG BIC BankAccountNumber City CostCenter CountryCode Currency "
+                "DisablePaymentFile Email IBAN Name OrganisationNumber PG PreDefinedAccount Project SupplierNumber "
+                "TermsOfPayment ZipCode"
+            ),
             (SUPPLIER_NOT_FOUND, "Kan inte hitta leverantören."), "supplier",
             required=("Name",),
             derived={"Phone": _phone},
-            filters=ACTIVE_FILTERS,  # not in the spec; as for customers (guess)
-            search={"name": "Name", "suppliernumber": "SupplierNumber", "organisationnumber": "OrganisationNumber",
-                    "city": "City", "email": "Email", "phone": "Phone1", "zipcode": "ZipCode"},
-            sort={"name": "Name", "suppliernumber": "SupplierNumber"},
+            filters=ACTIVE_FILTERS,  # the spec lists no parameters for suppliers; as for customers (guess)
+            search=_search("Name SupplierNumber OrganisationNumber City Email ZipCode", phone="Phone1"),
+            sort=_search("Name SupplierNumber"),
         ),
         Resource(
             "customers", "Customer", "Customers", "CustomerNumber", CUSTOMER,
-            ("Address1", "Address2", "City", "CustomerNumber", "Email", "Name", "OrganisationNumber", "ZipCode"),
+            _names("Address1 Address2 City CustomerNumber Email Name OrganisationNumber ZipCode"),
             (2000433, "Kan inte hitta kunden."), "customer",
             methods=CRUD,
             required=("Name",),
             derived={"Phone": _phone},
             filters=ACTIVE_FILTERS,
-            search={"customernumber": "CustomerNumber", "name": "Name", "zipcode": "ZipCode", "city": "City", "email": "Email",
-                    "phone": "Phone1", "organisationnumber": "OrganisationNumber", "gln": "GLN", "glndelivery": "GLNDelivery"},
-            sort={"customernumber": "CustomerNumber", "name": "Name"},
-            duplicate=(CUSTOMER_NUMBER_USED, "Kundnummer {} används redan. Kundnumret har redan använts men blivit raderat."),
+            search=_search("CustomerNumber Name ZipCode City Email OrganisationNumber GLN GLNDelivery", phone="Phone1"),
+            sort=_search("CustomerNumber Name"),
+            duplicate=(
+                CUSTOMER_NUMBER_USED, "Kundnummer {} används redan. Kundnumret har redan använts men blivit raderat."
+            ),
             reserves_deleted_ids=True,
         ),
         Resource(
             "invoices", "Invoice", "Invoices", "DocumentNumber", INVOICE,
-            ("Balance", "Booked", "Cancelled", "CostCenter", "Currency", "CurrencyRate", "CurrencyUnit", "CustomerName",
-             "CustomerNumber", "DocumentNumber", "DueDate", "ExternalInvoiceReference1", "ExternalInvoiceReference2",
-             "FinalPayDate", "InvoiceDate", "InvoiceType", "NoxFinans", "OCR", "Project", "Sent", "TermsOfPayment", "Total",
-             "VoucherNumber", "VoucherSeries", "VoucherYear", "WayOfDelivery"),
+            _names(
+                "Balance Booked Cancelled CostCenter Currency CurrencyRate CurrencyUnit CustomerName CustomerNumber "
+                "DocumentNumber DueDate ExternalInvoiceReference1 ExternalInvoiceReference2 FinalPayDate InvoiceDate "
+                "InvoiceType NoxFinans OCR Project Sent TermsOfPayment Total VoucherNumber VoucherSeries VoucherYear "
+                "WayOfDelivery"
+            ),
             (2000434, "Kan inte hitta fakturan."), "invoice",
             prepare=_invoice,
             required=("CustomerNumber",),
-            # what the spec's InvoicePayload lacks is Fortnox's to set
-            read_only=frozenset(INVOICE.kinds.keys() - {
-                "Address1", "Address2", "AdministrationFee", "City", "Comments", "CostCenter", "Country", "CreditInvoiceReference",
-                "Currency", "CurrencyRate", "CurrencyUnit", "CustomerName", "CustomerNumber", "DeliveryAddress1", "DeliveryAddress2",
-                "DeliveryCity", "DeliveryCountry", "DeliveryDate", "DeliveryName", "DeliveryZipCode", "DocumentNumber", "DueDate",
-                "EDIInformation", "EUQuarterlyReport", "EmailInformation", "ExternalInvoiceReference1", "ExternalInvoiceReference2",
-                "Freight", "InvoiceDate", "InvoiceRows", "InvoiceType", "Labels", "Language", "NotCompleted", "OCR", "OurReference",
-                "OutboundDate", "PaymentWay", "Phone1", "Phone2", "PriceList", "PrintTemplate", "Project", "Remarks",
-                "TaxReductionType", "TermsOfDelivery", "TermsOfPayment", "VATIncluded", "WayOfDelivery", "YourOrderNumber",
-                "YourReference", "ZipCode",
-            }),
+            read_only=INVOICE_READ_ONLY,
             filters=PAYMENT_FILTERS,
-            search={"costcenter": "CostCenter", "customername": "CustomerName", "customernumber": "CustomerNumber",
-                    "documentnumber": "DocumentNumber", "ocr": "OCR", "ourreference": "OurReference", "project": "Project",
-                    "yourreference": "YourReference", "externalinvoicereference1": "ExternalInvoiceReference1",
-                    "externalinvoicereference2": "ExternalInvoiceReference2", "yourordernumber": "YourOrderNumber",
-                    "invoicetype": "InvoiceType", "currency": "Currency"},
+            search=_search(
+                "CostCenter CustomerName CustomerNumber DocumentNumber OCR OurReference Project YourReference "
+                "ExternalInvoiceReference1 ExternalInvoiceReference2 YourOrderNumber InvoiceType Currency"
+            ),
             date_field="InvoiceDate",
-            sort={"customername": "CustomerName", "customernumber": "CustomerNumber", "documentnumber": "DocumentNumber",
-                  "invoicedate": "InvoiceDate", "ocr": "OCR", "total": "Total"},
+            sort=_search("CustomerName CustomerNumber DocumentNumber InvoiceDate OCR Total"),
             tax_reduction_filter="invoices",
         ),
         Resource(
             "articles", "Article", "Articles", "ArticleNumber", ARTICLE,
-            ("ArticleNumber", "Description", "EAN", "Housework", "QuantityInStock", "StockPlace", "Unit", "WebshopArticle"),
+            _names("ArticleNumber Description EAN Housework QuantityInStock StockPlace Unit WebshopArticle"),
             (2000428, "Kan inte hitta artikeln."), "article",
             methods=CRUD,
             required=("Description",),
-            derived={name: _as_text(name) for name in ("DisposableQuantity", "PurchasePrice", "ReservedQuantity", "SalesPrice", "StockValue", "VAT")},
+            derived={name: _as_text(name) for name in _names(
+                "DisposableQuantity PurchasePrice ReservedQuantity SalesPrice StockValue VAT"
+            )},
             filters=ACTIVE_FILTERS,
-            search={"articlenumber": "ArticleNumber", "description": "Description", "ean": "EAN", "suppliernumber": "SupplierNumber",
-                    "manufacturer": "Manufacturer", "manufacturerarticlenumber": "ManufacturerArticleNumber"},
-            sort={"articlenumber": "ArticleNumber", "quantityinstock": "QuantityInStock", "reservedquantity": "ReservedQuantity",
-                  "stockvalue": "StockValue"},
+            search=_search("ArticleNumber Description EAN SupplierNumber Manufacturer ManufacturerArticleNumber"),
+            sort=_search("ArticleNumber QuantityInStock ReservedQuantity StockValue"),
         ),
         Resource(
             "employees", "Employee", "Employees", "EmployeeId", EMPLOYEE,
-            ("CostCenter", "Email", "EmployeeId", "EmploymentDate", "EmploymentForm", "FirstName", "FullName", "Inactive",
-             "JobTitle", "LastName", "PersonalIdentityNumber", "PersonelType", "Phone1", "Project", "SalaryForm"),
+            _names(
+                "CostCenter Email EmployeeId EmploymentDate EmploymentForm FirstName FullName Inactive JobTitle "
+                "LastName PersonalIdentityNumber PersonelType Phone1 Project SalaryForm"
+            ),
             (EMPLOYEE_NOT_FOUND, "Kan inte hitta den anställda."), "salary",
             prepare=_employee,
-            required=("Email", "FirstName", "LastName"),  # as the spec says; EmployeeId is numbered when missing (guess)
+            required=("Email", "FirstName", "LastName"),  # as the spec says; a missing EmployeeId is numbered (guess)
             read_only=frozenset({"FullName"}),
         ),
         Resource(
             "offers", "Offer", "Offers", "DocumentNumber", OFFER,
-            ("Cancelled", "Currency", "CustomerName", "CustomerNumber", "DocumentNumber", "OfferDate", "Project", "Sent", "Total"),
+            _names("Cancelled Currency CustomerName CustomerNumber DocumentNumber OfferDate Project Sent Total"),
             (OFFER_NOT_FOUND, "Kan inte hitta offerten."), "offer",
             prepare=_offer,
             required=("CustomerNumber",),
-            read_only=frozenset({"AdministrationFeeVAT", "BasisTaxReduction", "Cancelled", "ContributionPercent", "ContributionValue",
-                                 "FreightVAT", "Gross", "InvoiceReference", "Net", "OrderReference", "RoundOff", "Sent", "TaxReduction",
-                                 "Total", "TotalToPay", "TotalVAT"}),
+            read_only=frozenset(_names(
+                "AdministrationFeeVAT BasisTaxReduction Cancelled ContributionPercent ContributionValue FreightVAT "
+                "Gross InvoiceReference Net OrderReference RoundOff Sent TaxReduction Total TotalToPay TotalVAT"
+            )),
             filters=OFFER_FILTERS,
-            search={"customername": "CustomerName", "customernumber": "CustomerNumber", "documentnumber": "DocumentNumber",
-                    "costcenter": "CostCenter", "project": "Project", "ourreference": "OurReference", "yourreference": "YourReference"},
+            search=_search("CustomerName CustomerNumber DocumentNumber CostCenter Project OurReference YourReference"),
             date_field="OfferDate",
-            sort={"customerName": "CustomerName", "id": "DocumentNumber", "transactionDate": "OfferDate", "total": "Total"},
+            sort={"customerName": "CustomerName", "id": "DocumentNumber", "transactionDate": "OfferDate",
+                  "total": "Total"},
             tax_reduction_filter="offers",
         ),
         Resource(
             "attendancetransactions", "AttendanceTransaction", "AttendanceTransactions", "id", ATTENDANCE_TRANSACTION,
-            ("CauseCode", "CostCenter", "Date", "EmployeeId", "Hours", "Project", "id"),
+            _names("CauseCode CostCenter Date EmployeeId Hours Project id"),
             (ATTENDANCE_NOT_FOUND, "Kan inte hitta närvarotransaktionen."), "salary",
             methods=frozenset({"list", "create"}),
             prepare=_attendance,
             required=("CauseCode", "Date", "EmployeeId"),
             read_only=frozenset({"id"}),
-            exact={"employeeid": "EmployeeId", "date": "Date"},
+            exact=_search("EmployeeId Date"),
             default_sort=("Date", "EmployeeId", "id"),
             new_id=lambda state, path: str(uuid.uuid4()),
         ),
         Resource(
             "salarytransactions", "SalaryTransaction", "SalaryTransactions", "SalaryRow", SALARY_TRANSACTION,
-            ("Amount", "CostCenter", "Date", "EmployeeId", "Expense", "Number", "Project", "SalaryCode", "SalaryRow", "TextRow",
-             "Total", "VAT"),
+            _names("Amount CostCenter Date EmployeeId Expense Number Project SalaryCode SalaryRow TextRow Total VAT"),
             (SALARY_TRANSACTION_NOT_FOUND, "Kan inte hitta lönetransaktionen."), "salary",
             methods=frozenset({"list", "create"}),
             prepare=_salary,
@@ -1092,11 +1217,15 @@ def _selection(resource: Resource, request: Request, state: SandboxState) -> lis
     for parameter, name in resource.search.items():
         if parameter in query:
             needle = query[parameter].casefold()
-            checks.append(lambda record, modified, name=name, needle=needle: needle in str(record[name] or "").casefold())
+            checks.append(
+                lambda record, modified, name=name, needle=needle: needle in str(record[name] or "").casefold()
+            )
     for parameter, name in resource.exact.items():
         if parameter in query:
             checks.append(lambda record, modified, name=name, value=query[parameter]: str(record[name]) == value)
-    selected = [record for record, modified in state.snapshot(resource.path) if all(check(record, modified) for check in checks)]
+    selected = [
+        record for record, modified in state.snapshot(resource.path) if all(check(record, modified) for check in checks)
+    ]
     order = resource.default_sort or (resource.id_field,)
     if "sortby" in query:
         if query["sortby"] not in resource.sort:
@@ -1494,7 +1623,8 @@ def _routes() -> list[Route]:
         routes.append(Route(f"/3/{resource.path}", partial(resource_endpoint, resource, None), methods=every))
         routes.append(Route(f"/3/{resource.path}/{{id}}", partial(resource_endpoint, resource, None), methods=every))
         for action in resource.actions:
-            routes.append(Route(f"/3/{resource.path}/{{id}}/{action}", partial(resource_endpoint, resource, action), methods=every))
+            endpoint = partial(resource_endpoint, resource, action)
+            routes.append(Route(f"/3/{resource.path}/{{id}}/{action}", endpoint, methods=every))
     return [
         *routes,
         Route("/3/archive/{id}", archive_endpoint, methods=["GET"]),

@@ -8,6 +8,7 @@ Swedish formats: ISO dates, ``1 234,56`` amounts, Bankgiro ``NNNN-NNNN``.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ import pymupdf
 A4 = pymupdf.paper_rect("a4")
 LEFT, RIGHT = 56.0, A4.width - 56.0
 REGULAR, BOLD = "helv", "hebo"
+_MUPDF = threading.Lock()  # MuPDF's context is not thread-safe, and downloads render in a thread pool
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ class _Writer:
 
 
 def render(doc: InvoiceDocument) -> bytes:
+    with _MUPDF:
+        return _draw(doc)
+
+
+def _draw(doc: InvoiceDocument) -> bytes:
     pdf = pymupdf.open()
     out = _Writer(pdf.new_page(width=A4.width, height=A4.height))
 
@@ -112,7 +119,10 @@ def render(doc: InvoiceDocument) -> bytes:
         out.text(LEFT, y, f"{label}: {value}")
 
     y += 30
-    columns = ((LEFT, "Beskrivning", False), (330, "Antal", True), (342, "Enhet", False), (445, "À-pris", True), (RIGHT, "Belopp", True))
+    columns = (
+        (LEFT, "Beskrivning", False), (330, "Antal", True), (342, "Enhet", False), (445, "À-pris", True),
+        (RIGHT, "Belopp", True),
+    )
     for x, title, right in columns:
         (out.right if right else out.text)(x, y, title, bold=True)
     out.rule(y + 5)
@@ -143,10 +153,13 @@ def render(doc: InvoiceDocument) -> bytes:
     footer = 790
     out.rule(footer - 12)
     out.text(LEFT, footer, f"{doc.supplier_name}  ·  {', '.join(doc.supplier_address)}", 7.5)
-    out.text(LEFT, footer + 10, f"Org.nr {doc.supplier_org_number}  ·  Momsreg.nr {doc.supplier_vat_number}  ·  Godkänd för F-skatt", 7.5)
-    out.text(LEFT, footer + 20, f"Telefon {doc.supplier_phone}  ·  {doc.supplier_email}  ·  Bankgiro {doc.supplier_bankgiro}", 7.5)
+    for i, parts in enumerate((
+        (f"Org.nr {doc.supplier_org_number}", f"Momsreg.nr {doc.supplier_vat_number}", "Godkänd för F-skatt"),
+        (f"Telefon {doc.supplier_phone}", doc.supplier_email, f"Bankgiro {doc.supplier_bankgiro}"),
+    )):
+        out.text(LEFT, footer + 10 * (i + 1), "  ·  ".join(parts), 7.5)
 
-    pdf.set_metadata({"title": f"Faktura {doc.invoice_number}", "author": doc.supplier_name, "creator": "fortnox-sandbox"})
+    pdf.set_metadata({"title": f"Faktura {doc.invoice_number}", "author": doc.supplier_name, "creator": "sandbox"})
     data = pdf.tobytes(garbage=3, deflate=True)
     pdf.close()
     return data

@@ -34,7 +34,8 @@ DAY = 86400
 STATUS = {"active": "ONGOING", "inactive": "NOTSTARTED", "completed": "COMPLETED"}
 ZIP_PREFIX = {
     "Uppsala": "753", "Stockholm": "113", "Kungsängen": "196", "Sigtuna": "193", "Enköping": "745", "Bålsta": "746",
-    "Märsta": "195", "Knivsta": "741", "Tierp": "815", "Östhammar": "742", "Norrtälje": "761", "Heby": "744", "Sala": "733",
+    "Märsta": "195", "Knivsta": "741", "Tierp": "815", "Östhammar": "742", "Norrtälje": "761", "Heby": "744",
+    "Sala": "733",
 }
 TOWNS = tuple(ZIP_PREFIX)
 WORK_STREETS = ("Industrigatan", "Verkstadsvägen", "Fyrislundsgatan", "Bolandsgatan", "Rapsgatan", "Stålgatan",
@@ -54,26 +55,63 @@ class Trade:
 
 
 TRADES = (
-    Trade("Byggmaterial", 4010, (("Regel 45x95 C24, 4,2 m", "st", "89.00"), ("Gipsskiva 13 mm 1200x2500", "st", "119.00"),
-                                 ("OSB-skiva 12 mm 1220x2440", "st", "289.00"), ("Träskruv 4,2x55, 500 st", "fp", "245.00"),
-                                 ("Mineralull 95 mm, 5,4 m²", "pkt", "399.00"))),
-    Trade("Plåt & Ventilation", 4010, (("Takplåt TP20 svart", "m²", "169.00"), ("Spiralrör 125 mm", "m", "79.00"),
-                                       ("Hängränna 125 mm", "m", "145.00"), ("Plåtslagare, montage", "tim", "645.00"))),
-    Trade("VVS", 4010, (("Rör PEX 16 mm", "m", "24.00"), ("Kopparrör 15 mm", "m", "68.00"),
-                        ("Tvättställsblandare", "st", "1495.00"), ("Golvbrunn 110 mm", "st", "789.00"))),
-    Trade("El", 4010, (("Kabel EKK 3G1,5", "m", "12.90"), ("Dosa infälld", "st", "18.50"),
-                       ("Jordfelsbrytare 40 A", "st", "1245.00"), ("Elektriker, arbete", "tim", "695.00"))),
-    Trade("Maskinuthyrning", 5220, (("Hyra saxlift 8 m", "dygn", "1150.00"), ("Hyra byggställning", "v", "2450.00"),
-                                    ("Transport till arbetsplats", "st", "950.00"))),
-    Trade("Schakt & Transport", 4600, (("Grävmaskin 14 t med förare", "tim", "1095.00"), ("Lastbil med kran", "tim", "985.00"),
-                                       ("Bortforsling av massor", "ton", "185.00"))),
-    Trade("Container & Återvinning", 4600, (("Container 10 m³, blandat avfall", "st", "3450.00"), ("Deponiavgift", "ton", "1250.00"))),
-    Trade("Färg & Tapet", 4010, (("Väggfärg helmatt 10 l", "st", "1190.00"), ("Spackel 10 l", "st", "389.00"),
-                                 ("Målartejp 50 mm", "st", "69.00"))),
-    Trade("Kakel & Klinker", 4010, (("Kakel vit blank 15x15", "m²", "329.00"), ("Fästmassa 20 kg", "säck", "289.00"),
-                                    ("Fog grå 5 kg", "st", "149.00"))),
-    Trade("Glas & Fönster", 4010, (("Fönster 3-glas 1200x1200", "st", "6950.00"), ("Fönsterbänk marmor 1200", "st", "1290.00"))),
-    Trade("Ställningar", 4600, (("Ställningsmontage", "tim", "595.00"), ("Ställningshyra", "v", "2200.00"))),
+    Trade("Byggmaterial", 4010, (
+        ("Regel 45x95 C24, 4,2 m", "st", "89.00"),
+        ("Gipsskiva 13 mm 1200x2500", "st", "119.00"),
+        ("OSB-skiva 12 mm 1220x2440", "st", "289.00"),
+        ("Träskruv 4,2x55, 500 st", "fp", "245.00"),
+        ("Mineralull 95 mm, 5,4 m²", "pkt", "399.00"),
+    )),
+    Trade("Plåt & Ventilation", 4010, (
+        ("Takplåt TP20 svart", "m²", "169.00"),
+        ("Spiralrör 125 mm", "m", "79.00"),
+        ("Hängränna 125 mm", "m", "145.00"),
+        ("Plåtslagare, montage", "tim", "645.00"),
+    )),
+    Trade("VVS", 4010, (
+        ("Rör PEX 16 mm", "m", "24.00"),
+        ("Kopparrör 15 mm", "m", "68.00"),
+        ("Tvättställsblandare", "st", "1495.00"),
+        ("Golvbrunn 110 mm", "st", "789.00"),
+    )),
+    Trade("El", 4010, (
+        ("Kabel EKK 3G1,5", "m", "12.90"),
+        ("Dosa infälld", "st", "18.50"),
+        ("Jordfelsbrytare 40 A", "st", "1245.00"),
+        ("Elektriker, arbete", "tim", "695.00"),
+    )),
+    Trade("Maskinuthyrning", 5220, (
+        ("Hyra saxlift 8 m", "dygn", "1150.00"),
+        ("Hyra byggställning", "v", "2450.00"),
+        ("Transport till arbetsplats", "st", "950.00"),
+    )),
+    Trade("Schakt & Transport", 4600, (
+        ("Grävmaskin 14 t med förare", "tim", "1095.00"),
+        ("Lastbil med kran", "tim", "985.00"),
+        ("Bortforsling av massor", "ton", "185.00"),
+    )),
+    Trade("Container & Återvinning", 4600, (
+        ("Container 10 m³, blandat avfall", "st", "3450.00"),
+        ("Deponiavgift", "ton", "1250.00"),
+    )),
+    Trade("Färg & Tapet", 4010, (
+        ("Väggfärg helmatt 10 l", "st", "1190.00"),
+        ("Spackel 10 l", "st", "389.00"),
+        ("Målartejp 50 mm", "st", "69.00"),
+    )),
+    Trade("Kakel & Klinker", 4010, (
+        ("Kakel vit blank 15x15", "m²", "329.00"),
+        ("Fästmassa 20 kg", "säck", "289.00"),
+        ("Fog grå 5 kg", "st", "149.00"),
+    )),
+    Trade("Glas & Fönster", 4010, (
+        ("Fönster 3-glas 1200x1200", "st", "6950.00"),
+        ("Fönsterbänk marmor 1200", "st", "1290.00"),
+    )),
+    Trade("Ställningar", 4600, (
+        ("Ställningsmontage", "tim", "595.00"),
+        ("Ställningshyra", "v", "2200.00"),
+    )),
 )
 ARTICLES = (  # number, description, unit, sales price, purchase price, type
     ("101", "Timpenning snickare", "tim", 650, 0, "SERVICE"),
@@ -251,7 +289,8 @@ def _customer_name(rng: random.Random, taken: set[str], number: int) -> tuple[st
     """A name and its kind: the WorkCloud customers first, then housing cooperatives, property companies, people."""
     if number <= len(CUSTOMERS):
         name = CUSTOMERS[number - 1]
-        return _unique(name, taken), "municipality" if "kommun" in name else "cooperative" if name.startswith("Brf") else "company"
+        kind = "municipality" if "kommun" in name else "cooperative" if name.startswith("Brf") else "company"
+        return _unique(name, taken), kind
     kind = rng.choices(("cooperative", "company", "private"), weights=(5, 4, 1))[0]
     if kind == "cooperative":
         return _unique(f"Brf {rng.choice(ESTATE_WORDS)}", taken), kind
@@ -261,6 +300,9 @@ def _customer_name(rng: random.Random, taken: set[str], number: int) -> tuple[st
     return _unique(f"{rng.choice(FIRST)} {rng.choice(LAST)}", taken), kind
 
 
+ORG_PREFIX = {"municipality": "212", "cooperative": "769", "company": "559"}  # kommun, brf, aktiebolag
+
+
 def _customers(seeder: _Seeder, count: int) -> list[Record]:
     rng = _rng(seeder.seed, "customers")
     taken: set[str] = set()
@@ -268,8 +310,11 @@ def _customers(seeder: _Seeder, count: int) -> list[Record]:
     for number in range(1, count + 1):
         name, kind = _customer_name(rng, taken, number)
         city = rng.choice(TOWNS)
-        org = "" if kind == "private" else _org_number(rng, {"municipality": "212", "cooperative": "769"}.get(kind, "559"))
-        email = f"{_slug(name)[:20]}@example.se" if kind == "private" else f"ekonomi@{_slug(name.removesuffix(' AB'))[:20]}.se"
+        org = "" if kind == "private" else _org_number(rng, ORG_PREFIX[kind])
+        if kind == "private":
+            email = f"{_slug(name)[:20]}@example.se"
+        else:
+            email = f"ekonomi@{_slug(name.removesuffix(' AB'))[:20]}.se"
         made.append(seeder.add("customers", {
             "CustomerNumber": str(number),
             "Name": name,
@@ -295,8 +340,8 @@ def _customers(seeder: _Seeder, count: int) -> list[Record]:
 def _articles(seeder: _Seeder) -> None:
     for number, description, unit, price, cost, kind in ARTICLES:
         seeder.add("articles", {
-            "ArticleNumber": number, "Description": description, "Unit": unit, "SalesPrice": price, "PurchasePrice": cost,
-            "Type": kind, "VAT": 25, "SalesAccount": 3041 if kind == "SERVICE" else 3001,
+            "ArticleNumber": number, "Description": description, "Unit": unit, "SalesPrice": price,
+            "PurchasePrice": cost, "Type": kind, "VAT": 25, "SalesAccount": 3041 if kind == "SERVICE" else 3001,
             "PurchaseAccount": 4600 if kind == "SERVICE" else 4010, "StockGoods": kind == "STOCK",
             "QuantityInStock": 0 if kind == "SERVICE" else 40, "StockValue": 0 if kind == "SERVICE" else 40 * cost,
         })
@@ -330,7 +375,8 @@ def _invoices(seeder: _Seeder, company: Company, customers: list[Record], count:
         sets: Record = {}
         if age > 7 and rng.random() < 0.8:
             entry = voucher(seeder.state, date, "B")
-            sets = {"Booked": True, "Sent": True, "VoucherNumber": entry["Number"], "VoucherSeries": "B", "VoucherYear": entry["Year"]}
+            sets = {"Booked": True, "Sent": True, "VoucherNumber": entry["Number"], "VoucherSeries": entry["Series"],
+                    "VoucherYear": entry["Year"]}
             if rng.random() < 0.6:
                 paid = min(dt.date.fromisoformat(date) + dt.timedelta(days=rng.randrange(5, 40)), seeder.today)
                 sets |= {"Balance": 0, "FinalPayDate": paid.isoformat()}
@@ -354,7 +400,9 @@ def _offers(seeder: _Seeder, company: Company, customers: list[Record], count: i
             OrderReference=str(rng.randrange(1, 500)) if ordered else "0")
 
 
-def _references(rng: random.Random, project: dict[str, str], orders: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+def _references(
+    rng: random.Random, project: dict[str, str], orders: list[dict[str, str]]
+) -> tuple[tuple[str, str], ...]:
     """What the PDF says about where the goods went: the project, a work order, or only the site."""
     kind = rng.choices(("project", "order", "site"), weights=(45, 35, 20))[0]
     if kind == "order" and orders:
@@ -367,7 +415,8 @@ def _references(rng: random.Random, project: dict[str, str], orders: list[dict[s
 def _invoice_number(supplier: Record, sequence: int, year: int) -> str:
     """The supplier's own invoice number, in one of three styles real suppliers use."""
     style = int(supplier["SupplierNumber"]) % 3
-    return (str(40000 + 37 * int(supplier["SupplierNumber"]) + sequence), f"{year}-{sequence:05d}", f"F{sequence:06d}")[style]
+    plain = str(40000 + 37 * int(supplier["SupplierNumber"]) + sequence)
+    return (plain, f"{year}-{sequence:05d}", f"F{sequence:06d}")[style]
 
 
 def _supplier_invoices(seeder: _Seeder, company: Company, suppliers: list[tuple[Record, Trade]], count: int) -> None:
@@ -392,7 +441,7 @@ def _supplier_invoices(seeder: _Seeder, company: Company, suppliers: list[tuple[
         net = sum((line.amount for line in lines), Decimal(0))
         vat = (net / 4).quantize(CENT, ROUND_HALF_UP)  # Swedish VAT rounds half up (domain.md §2.4)
         status = rng.choices(("unbooked", "booked", "cancelled"), weights=(42, 55, 3))[0]
-        with_project = rng.random() < (0.15 if status == "unbooked" else 0.7)
+        with_project = rng.random() < (0.1 if status == "unbooked" else 0.4)  # most lack it: the AI fills it in
         project_field = project["project_number"] if with_project else ""
         ocr = ocr_number("".join(c for c in number if c.isdigit()))
         fields = {
@@ -409,8 +458,8 @@ def _supplier_invoices(seeder: _Seeder, company: Company, suppliers: list[tuple[
                 {"Account": 2440, "Code": "TOT", "Credit": json_number(net + vat)},
                 {"Account": 2641, "Code": "VAT", "Debit": json_number(vat)},
                 *({"Account": trade.account, "Debit": json_number(line.amount), "ItemDescription": line.description,
-                   "Quantity": line.quantity, "Price": json_number(line.price), "Unit": line.unit, "Project": project_field}
-                  for line in lines),
+                   "Quantity": line.quantity, "Price": json_number(line.price), "Unit": line.unit,
+                   "Project": project_field} for line in lines),
             ],
         }
         sets: Record = {"AuthorizerName": project["project_leader"] if status == "booked" or rng.random() < 0.4 else ""}
@@ -419,7 +468,8 @@ def _supplier_invoices(seeder: _Seeder, company: Company, suppliers: list[tuple[
         elif status == "booked":
             sets |= booked_supplier_invoice(seeder.state, fields["InvoiceDate"])
             if age > 20 and rng.random() < 0.6:
-                sets |= {"Balance": "0", "FinalPayDate": min(invoice_date + dt.timedelta(days=rng.randrange(8, 35)), seeder.today).isoformat()}
+                paid = min(invoice_date + dt.timedelta(days=rng.randrange(8, 35)), seeder.today)
+                sets |= {"Balance": "0", "FinalPayDate": paid.isoformat()}
             else:
                 sets |= {"PaymentPending": rng.random() < 0.15}
         invoice = seeder.add("supplierinvoices", fields, **sets)
@@ -458,10 +508,14 @@ def _attach(seeder: _Seeder, rng: random.Random, invoice: Record, supplier: Reco
     seeder.add("supplierinvoicefileconnections", {"FileId": file_id, "SupplierInvoiceNumber": invoice["GivenNumber"]})
 
 
+SALARY_CODES = (("11", "Timlön"), ("11", "Timlön"), ("13", "Övertid 50 %"), ("41", "Traktamente, hel dag"))
+
+
 def _time_transactions(seeder: _Seeder, company: Company, attendance: int, salary: int) -> None:
     rng = _rng(seeder.seed, "timetransactions")
     employees = [record for record, _ in seeder.state.snapshot("employees")]
-    projects = [p["project_number"] for p in company.projects if p["status"] == "active"] or [p["project_number"] for p in company.projects]
+    projects = [p["project_number"] for p in company.projects if p["status"] == "active"]
+    projects = projects or [p["project_number"] for p in company.projects]
     for _ in range(attendance):
         seeder.add("attendancetransactions", {
             "EmployeeId": rng.choice(employees)["EmployeeId"],
@@ -472,14 +526,15 @@ def _time_transactions(seeder: _Seeder, company: Company, attendance: int, salar
         })
     for _ in range(salary):
         employee = rng.choice(employees)
-        code, text = rng.choice((("11", "Timlön"), ("11", "Timlön"), ("13", "Övertid 50 %"), ("41", "Traktamente, hel dag")))
+        hourly = employee["HourlyPay"]
+        code, text = rng.choice(SALARY_CODES)
         seeder.add("salarytransactions", {
             "EmployeeId": employee["EmployeeId"],
             "Date": seeder.day(rng.randrange(0, 30)),
             "SalaryCode": code,
             "TextRow": text,
             "Number": str(rng.randrange(1, 41)) if code != "41" else "1",
-            "Amount": employee["HourlyPay"] if code == "11" and employee["HourlyPay"] != "0" else str(rng.randrange(180, 320)),
+            "Amount": hourly if code == "11" and hourly != "0" else str(rng.randrange(180, 320)),
             "Project": rng.choice(projects),
         })
 

@@ -112,7 +112,8 @@ def _opaque_jwt(scope: str, expires: float) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
     header = part(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
-    payload = part(json.dumps({"iss": "fortnox-sandbox", "exp": int(expires), "scope": scope, "jti": secrets.token_hex(8)}).encode())
+    claims = {"iss": "fortnox-sandbox", "exp": int(expires), "scope": scope, "jti": secrets.token_hex(8)}
+    payload = part(json.dumps(claims).encode())
     return f"{header}.{payload}.{part(secrets.token_bytes(32))}"
 
 
@@ -311,7 +312,8 @@ class SandboxState:
         with self.lock:
             faults = self.faults
             point = self._fault_rng.random()
-            for kind, share in (("drop", faults.drop_rate), ("429", faults.rate_429), ("500", faults.rate_500), ("503", faults.rate_503)):
+            shares = {"drop": faults.drop_rate, "429": faults.rate_429, "500": faults.rate_500, "503": faults.rate_503}
+            for kind, share in shares.items():
                 if point < share:
                     self._stats.injected_faults += 1
                     return kind
@@ -333,6 +335,7 @@ class SandboxState:
     def rule_for(self, method: str, paths: tuple[str, ...], fields: Record) -> Rule | None:
         with self.lock:
             for rule in self.rules:
-                if rule.method == method and rule.path in paths and all(fields.get(k) == v for k, v in rule.match.items()):
+                matches = all(fields.get(name) == value for name, value in rule.match.items())
+                if rule.method == method and rule.path in paths and matches:
                     return rule
             return None
