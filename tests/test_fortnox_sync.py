@@ -30,7 +30,7 @@ from models.invoices import Invoice
 from models.parties import Customer
 from models.secrets import SecretCipher
 from models.store import open_store
-from models.tables import ENTITIES, dead_letters, integrations
+from models.tables import ENTITIES, dead_letters, integrations, sync_conflicts
 from models.upsert import upsert
 
 KEY = SecretCipher.new_key()
@@ -318,3 +318,27 @@ def test_a_token_the_server_refuses_twice_is_an_auth_error(fortnox: FortnoxSandb
         client.get(fx.PROJECTS, "1313")
     assert error.value.status == 401
     assert [a.status_code for a in error.value.attempts] == [401, 401]
+
+
+def test_a_record_changed_on_both_sides_takes_the_fortnox_version_and_keeps_ours_as_a_conflict(
+    fortnox: FortnoxSandbox, store_env: str
+) -> None:
+    import_sync(tenant="acme", datasets=["customers"])
+    table = ENTITIES["customer"].table
+    engine = open_store(store_env)
+    with engine.begin() as connection:  # edited here after the sync (e.g. by a person in another flow)
+        connection.execute(table.update().where(table.c.external_id == "3")
+                           .values(name="Lokalt Namn AB", updated_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)))
+    with fortnox_client(Settings(), engine, "acme") as client:  # ...and in Fortnox
+        client.update(fx.CUSTOMERS, "3", {"Name": "Fortnox Namn AB"})
+
+    report = import_sync(tenant="acme", datasets=["customers"])[0]
+
+    assert (report.listed, report.updated, report.conflicts) == (1, 1, 1)
+    with engine.connect() as connection:
+        name = connection.execute(sa.select(table.c.name).where(table.c.external_id == "3")).scalar_one()
+        conflict = connection.execute(sa.select(sync_conflicts)).one()
+    assert name == "Fortnox Namn AB"
+    assert (conflict.external_id, conflict.resolution) == ("3", "remote_wins")
+    assert conflict.local_state["name"] == "Lokalt Namn AB"
+    assert conflict.remote_state["name"] == "Fortnox Namn AB"
