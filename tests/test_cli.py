@@ -7,8 +7,10 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 
-COMMANDS = [[], ["db"], ["db", "upgrade"], ["db", "status"], ["run"], ["run", "workcloud-ingest"], ["audit"],
-            ["audit", "verify"], ["sandbox"], ["sandbox", "workcloud-export"], ["demo"]]
+COMMANDS = [[], ["db"], ["db", "upgrade"], ["db", "status"], ["run"], ["run", "workcloud-ingest"],
+            ["run", "import-sync"], ["run", "export"], ["connect"], ["connect", "fortnox"], ["dlq"], ["dlq", "list"],
+            ["dlq", "show"], ["dlq", "retry"], ["dlq", "resolve"], ["audit"], ["audit", "verify"], ["sandbox"],
+            ["sandbox", "workcloud-export"], ["sandbox", "serve"], ["sandbox", "token"], ["demo"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ledgerflow")

@@ -342,3 +342,12 @@ def test_a_record_changed_on_both_sides_takes_the_fortnox_version_and_keeps_ours
     assert (conflict.external_id, conflict.resolution) == ("3", "remote_wins")
     assert conflict.local_state["name"] == "Lokalt Namn AB"
     assert conflict.remote_state["name"] == "Fortnox Namn AB"
+
+
+def test_sandbox_token_prints_a_token_that_opens_the_api(sandbox: FortnoxSandbox) -> None:
+    result = CliRunner().invoke(app, ["sandbox", "token", "--url", sandbox.url])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    response = httpx.get(f"{sandbox.api_url}/projects", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 200
+    assert response.json()["MetaInformation"]["@TotalResources"] == admin(sandbox, "GET", "info")["counts"]["projects"]
