@@ -351,3 +351,24 @@ def test_sandbox_token_prints_a_token_that_opens_the_api(sandbox: FortnoxSandbox
     response = httpx.get(f"{sandbox.api_url}/projects", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert response.status_code == 200
     assert response.json()["MetaInformation"]["@TotalResources"] == admin(sandbox, "GET", "info")["counts"]["projects"]
+
+
+def test_the_export_only_types_can_be_written(fortnox: FortnoxSandbox, store_env: str) -> None:
+    with fortnox_client(Settings(), open_store(store_env), "acme") as client:
+        employee = next(iter(client.list(fx.EMPLOYEES)))
+        project = next(iter(client.list(fx.PROJECTS)))
+        offer = client.create(fx.OFFERS, {"CustomerNumber": "1", "OfferDate": "2026-11-20", "Project":
+                                          project.project_number, "OfferRows": [
+                                              {"Description": "Takomläggning", "Quantity": "1",
+                                               "Price": 120000, "VAT": 25}]})
+        attendance = client.create(fx.ATTENDANCE, {"EmployeeId": employee.employee_id, "CauseCode": "TID",
+                                                   "Date": "2026-11-20", "Hours": 7.5,
+                                                   "Project": project.project_number})
+        salary = client.create(fx.SALARY, {"EmployeeId": employee.employee_id, "SalaryCode": "11",
+                                           "Date": "2026-11-20", "Number": 7.5, "Amount": 450,
+                                           "Project": project.project_number})
+    assert (offer.customer_number, offer.project, offer.total) == ("1", project.project_number, Decimal("150000"))
+    assert (attendance.employee_id, attendance.hours, attendance.date) == (
+        employee.employee_id, Decimal("7.5"), dt.date(2026, 11, 20))
+    assert (salary.employee_id, salary.amount, salary.project) == (employee.employee_id, Decimal("450"),
+                                                                   project.project_number)
