@@ -7,7 +7,7 @@ for goods and services delivered to its projects. Each comes with a PDF whose re
 project, a work order or only the work-site address, and always "Er referens" with the project
 leader) the AI validation has to resolve, which is why most invoices lack `Project` in Fortnox.
 
-Records are made by `app.create`, the code POST uses, so a seeded record and a posted one cannot
+Records are made by `entities.create`, the code POST uses, so a seeded record and a posted one cannot
 differ; the seed then sets what only Fortnox sets (booked, paid, voucher numbers) and a modified
 time within the last 30 days. Dates are relative to the sandbox clock's today. Every kind of
 record has its own random stream, so changing one count leaves the other records as they were.
@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from connectors.sandbox.fortnox.app import (
-    CENT, RESOURCES, booked_supplier_invoice, create, json_number, luhn_digit, ocr_number, voucher,
+from connectors.sandbox.fortnox.entities import (
+    RESOURCES, booked_supplier_invoice, create, luhn_digit, ocr_number, voucher,
 )
 from connectors.sandbox.fortnox.pdf import InvoiceDocument, InvoiceLine
+from connectors.sandbox.fortnox.shapes import CENT, json_number
 from connectors.sandbox.fortnox.state import ArchiveFile, Record, SandboxState
 from connectors.sandbox.workcloud import CUSTOMERS, FIRST, LAST, Company, generate_company
 
