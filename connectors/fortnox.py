@@ -150,8 +150,9 @@ class Project(FortnoxRecord):
     comments: Text = None
 
 
-class Supplier(FortnoxRecord):
-    supplier_number: str
+class Party(FortnoxRecord):
+    """What suppliers and customers have in common in Fortnox."""
+
     name: str
     organisation_number: Text = None
     address1: Text = None
@@ -160,26 +161,20 @@ class Supplier(FortnoxRecord):
     country_code: Text = None
     email: Text = None
     phone: Text = None
+    currency: Text = None
+    active: bool | None = None
+
+
+class Supplier(Party):
+    supplier_number: str
     bg: Text = Field(None, alias="BG")
     pg: Text = Field(None, alias="PG")
-    currency: Text = None
-    active: bool | None = None
 
 
-class Customer(FortnoxRecord):
+class Customer(Party):
     customer_number: str
-    name: str
-    organisation_number: Text = None
-    address1: Text = None
-    zip_code: Text = None
-    city: Text = None
-    country_code: Text = None
-    email: Text = None
-    phone: Text = None
-    currency: Text = None
     type: Text = None
     terms_of_payment: Text = None
-    active: bool | None = None
 
 
 class InvoiceRow(FortnoxRecord):
