@@ -24,7 +24,7 @@ def test_the_26th_request_waits_for_the_first_to_leave_the_5_second_window() -> 
     limiter = SlidingWindowLimiter([RateLimit(25, 5.0)], clock, clock.sleep)
     times = []
     for _ in range(60):
-        limiter.acquire()
+        limiter.release(limiter.acquire())
         times.append(clock.now)
     assert times[:25] == [0.0] * 25
     assert times[25] == 5.0
@@ -38,7 +38,7 @@ def test_the_minute_limit_applies_as_well() -> None:
     limiter = SlidingWindowLimiter([RateLimit(25, 5.0), RateLimit(30, 60.0)], clock, clock.sleep)
     times = []
     for _ in range(31):
-        limiter.acquire()
+        limiter.release(limiter.acquire())
         times.append(clock.now)
     assert times[29] == 5.0
     assert times[30] == 60.0
@@ -51,9 +51,10 @@ def test_threads_sharing_a_limiter_stay_within_it() -> None:
 
     def worker() -> None:
         for _ in range(15):
-            limiter.acquire()
+            slot = limiter.acquire()
             with lock:
                 stamps.append(time.monotonic())
+            limiter.release(slot)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
@@ -63,3 +64,16 @@ def test_threads_sharing_a_limiter_stay_within_it() -> None:
     stamps.sort()
     assert len(stamps) == 60
     assert max(sum(1 for t in stamps if s <= t < s + 0.5) for s in stamps) <= 20
+
+
+def test_a_request_still_in_flight_keeps_its_place_until_its_answer_arrives() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter([RateLimit(2, 5.0)], clock, clock.sleep)
+    slow = limiter.acquire()  # sent at 0, answered only at 7
+    limiter.release(limiter.acquire())  # sent and answered at 0
+    clock.now = 7.0
+    limiter.release(slow)
+    limiter.release(limiter.acquire())  # the fast one left the window at 5: a place is free at 7
+    assert clock.now == 7.0
+    limiter.release(limiter.acquire())  # the slow one is dated 7, so the next place opens at 12
+    assert clock.now == 12.0
