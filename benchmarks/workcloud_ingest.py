@@ -26,10 +26,18 @@ run loads it into a fresh store: a new SQLite file, or a new PostgreSQL schema t
 dropped afterwards. Every child checks that the load reports ``inserted == N``; a
 discrepancy is printed loudly and makes the script exit non-zero.
 
+With ``--floor`` each child also measures the database's own share: the rows the load wrote to
+the three large tables (time reports, integration mappings, audit events), already in the
+database's format, are written once more into a second fresh store with the same tables and
+indexes, in one transaction (PostgreSQL: COPY of the bytes ``COPY ... TO STDOUT`` gave;
+SQLite: ``INSERT ... SELECT`` from the attached run database). No Python work per row is
+left in that figure, so the load stage can approach it but not go below it.
+
 Usage::
 
     .venv/bin/python benchmarks/workcloud_ingest.py --rows 100000 --database sqlite --runs 3
     .venv/bin/python benchmarks/workcloud_ingest.py --rows 100000 --database postgres --runs 3
+    .venv/bin/python benchmarks/workcloud_ingest.py --rows 100000 --database postgres --runs 3 --floor
 
 Only the standard library and the project's own dependencies are used.
 """
@@ -53,6 +61,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TENANT = "bench"
 STAGES = ("parse", "gate", "map", "load")
+FLOOR_TABLES = ("time_reports", "integration_mappings", "audit_events")  # the rows a time-report load writes
 
 
 # --------------------------------------------------------------------------- parent side
@@ -81,12 +90,16 @@ def _with_search_path(base_url: str, schema: str) -> str:
     return f"{base_url}{separator}options=-csearch_path%3D{schema}"
 
 
-def _run_child(args: argparse.Namespace, csv_path: Path, warmup_path: Path, url: str, out: Path) -> dict:
+def _run_child(
+    args: argparse.Namespace, csv_path: Path, warmup_path: Path, url: str, out: Path, floor_url: str | None
+) -> dict:
     command = [
         sys.executable, str(Path(__file__).resolve()), "--child",
         "--csv", str(csv_path), "--warmup-csv", str(warmup_path), "--url", url,
         "--rows", str(args.rows), "--result", str(out), "--profile", str(args.profile),
     ]
+    if floor_url:
+        command += ["--floor-url", floor_url]
     completed = subprocess.run(command, cwd=str(PROJECT_ROOT), check=False)
     if not out.exists():
         raise SystemExit(f"child run failed (exit code {completed.returncode}); see its output above")
@@ -109,20 +122,25 @@ def main_parent(args: argparse.Namespace) -> int:
             out = tmpdir / f"result-{run}.json"
             if args.database == "sqlite":
                 url = f"sqlite:///{tmpdir / f'bench-{run}.db'}"
-                result = _run_child(args, csv_path, warmup_path, url, out)
+                floor_url = f"sqlite:///{tmpdir / f'floor-{run}.db'}" if args.floor else None
+                result = _run_child(args, csv_path, warmup_path, url, out, floor_url)
             else:
-                schema = f"bench_{uuid.uuid4().hex[:12]}"
+                schemas = [f"bench_{uuid.uuid4().hex[:12]}" for _ in range(2 if args.floor else 1)]
                 with _postgres_admin(args.postgres_url) as admin:
-                    admin.execute(f'CREATE SCHEMA "{schema}"')
+                    for schema in schemas:
+                        admin.execute(f'CREATE SCHEMA "{schema}"')
                 try:
-                    result = _run_child(args, csv_path, warmup_path, _with_search_path(args.postgres_url, schema), out)
+                    urls = [_with_search_path(args.postgres_url, schema) for schema in schemas]
+                    result = _run_child(args, csv_path, warmup_path, urls[0], out, urls[1] if args.floor else None)
                 finally:
                     with _postgres_admin(args.postgres_url) as admin:
-                        admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                        for schema in schemas:
+                            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             results.append(result)
             stages = " ".join(f"{s}={result['stages'][s]:.2f}s" for s in STAGES)
+            floor = f" database_floor={result['floor_s']:.2f}s" if args.floor else ""
             print(f"# run {run}/{args.runs}: total={result['total']:.2f}s rows_per_s={result['rows_per_s']:,.0f} "
-                  f"{stages} peak_rss_mib={result['peak_rss_mib']:.0f} "
+                  f"{stages}{floor} peak_rss_mib={result['peak_rss_mib']:.0f} "
                   f"(after warm-up {result['baseline_rss_mib']:.0f}) inserted={result['report']['inserted']} "
                   f"quarantined={result['report']['quarantined']}", flush=True)
 
@@ -142,6 +160,10 @@ def main_parent(args: argparse.Namespace) -> int:
               f"share={share:.0f}% runs={args.runs}")
     print(f"workcloud_ingest {args.database} rows={args.rows} rss_after_warmup_mib={baseline:.0f} "
           f"peak_rss_mib={peak:.0f} runs={args.runs}")
+    if args.floor:
+        median_floor = statistics.median(r["floor_s"] for r in results)
+        print(f"workcloud_ingest {args.database} rows={args.rows} database_floor_s={median_floor:.3f} "
+              f"(the rows of {', '.join(FLOOR_TABLES)} written again, no Python per row) runs={args.runs}")
     if not ok:
         print("!!! CORRECTNESS: at least one run did not insert every row; see the child output above !!!")
         return 1
@@ -153,6 +175,42 @@ def _rss_mib() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _database_floor(url: str, floor_url: str) -> float:
+    """Seconds to write the rows the run wrote to FLOOR_TABLES once more, into the fresh store at
+    `floor_url` (migrated before the clock starts), in one transaction; see the module docstring."""
+    import sqlalchemy as sa
+
+    from models.store import open_store
+
+    target = open_store(floor_url)
+    if target.dialect.name == "sqlite":
+        connection = target.raw_connection()  # the driver's own: ATTACH cannot run inside a transaction
+        try:
+            connection.execute(f"ATTACH DATABASE '{sa.make_url(url).database}' AS run")
+            started = time.perf_counter()
+            connection.execute("BEGIN IMMEDIATE")
+            for table in FLOOR_TABLES:
+                connection.execute(f'INSERT INTO main."{table}" SELECT * FROM run."{table}"')
+            connection.execute("COMMIT")
+            return time.perf_counter() - started
+        finally:
+            connection.close()
+    dumps: dict[str, bytes] = {}
+    with open_store(url).connect() as connection:
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for table in FLOOR_TABLES:
+            with cursor.copy(f'COPY "{table}" TO STDOUT') as copy:
+                dumps[table] = b"".join(bytes(block) for block in copy)
+    with target.connect() as connection:
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        started = time.perf_counter()
+        with connection.begin():
+            for table in FLOOR_TABLES:
+                with cursor.copy(f'COPY "{table}" FROM STDIN') as copy:
+                    copy.write(dumps[table])
+        return time.perf_counter() - started
 
 
 def main_child(args: argparse.Namespace) -> int:
@@ -238,6 +296,7 @@ def main_child(args: argparse.Namespace) -> int:
         problems.append(f"{table.name} holds {stored} rows for the tenant, expected {args.rows}")
     for problem in problems:
         print(f"!!! CORRECTNESS PROBLEM: {problem}", flush=True)
+    floor = _database_floor(args.url, args.floor_url) if args.floor_url else None
     issue_codes: dict[str, int] = {}
     for issue in gate.quarantined + mapped.issues:
         issue_codes[issue.code] = issue_codes.get(issue.code, 0) + 1
@@ -256,6 +315,7 @@ def main_child(args: argparse.Namespace) -> int:
                            "quarantined": report.quarantined, "warnings": report.warnings, "status": report.status},
                 "stored": stored,
                 "correct": not problems,
+                "floor_s": floor,
             }
         )
     )
@@ -278,12 +338,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", type=int, nargs="?", const=30, default=0, metavar="N",
                         help="also run each stage under cProfile and print the top N functions (default 30) of the "
                         "slowest stage; the timings are then inflated by the profiler")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure the database floor: the rows the load wrote, written again into a fresh "
+                        "store with the same indexes, without Python per row (see the module docstring)")
     # Hidden: the child process of one measured run.
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--warmup-csv", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rows < 1 or args.runs < 1:
         parser.error("--rows and --runs must be at least 1")

@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -63,8 +64,7 @@ def first_line(text: str) -> str:
     return text.split("\n", 1)[0].rstrip("\r")
 
 
-@dataclass(frozen=True)
-class CsvRow:
+class CsvRow(NamedTuple):
     line: int  # the file's line number, as a spreadsheet shows it (header = 1)
     cells: list[str]
 
@@ -74,7 +74,7 @@ def data_rows(text: str, delimiter: str) -> Iterator[CsvRow]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     next(reader, None)
     for cells in reader:
-        if any(cell.strip() for cell in cells):
+        if "".join(cells).strip():  # some cell holds more than white space (one C call, not one per cell)
             yield CsvRow(reader.line_num, cells)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectors.csv_files import data_rows, decode, first_line, normalise_header, split_header
+from models.store import gc_paused
 
 
 class ExportKind(StrEnum):
@@ -114,6 +115,7 @@ def expected_headers() -> str:
     )
 
 
+@gc_paused()
 def read_export(path: Path, data: bytes | None = None) -> ExportFile:
     """Read one export (from `data` when the caller has the bytes already).
 
@@ -144,7 +146,7 @@ def read_export(path: Path, data: bytes | None = None) -> ExportFile:
             positions[name] = position
 
     width = len(header)
-    records: list[list[str | None]] = []
+    rows: list[list[str]] = []
     lines: list[int] = []
     for row in data_rows(decoded.text, delimiter):
         cells = row.cells
@@ -160,13 +162,20 @@ def read_export(path: Path, data: bytes | None = None) -> ExportFile:
                 )
             )
             continue
-        records.append([(cells[positions[name]].strip() or None) if name in positions else None
-                        for name in COLUMNS[kind]])
+        rows.append(cells)
         lines.append(row.line)
-    frame = pd.DataFrame(records, columns=list(COLUMNS[kind]), dtype="object")
+    frame = pd.DataFrame({name: _column(rows, positions.get(name)) for name in COLUMNS[kind]}, dtype="object")
     frame[ROW_COLUMN] = lines
     export.frame = frame
     return export
+
+
+def _column(rows: list[list[str]], position: int | None) -> list[str | None]:
+    """One column of the frame: the cells at `position`, stripped, empty ones as None (a whole
+    column at a time, which is several times faster than building the frame row by row)."""
+    if position is None:
+        return [None] * len(rows)
+    return [cells[position].strip() or None for cells in rows]
 
 
 def export_files(directory: Path) -> list[Path]:

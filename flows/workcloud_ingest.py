@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_table_artifact
+from prefect.utilities.annotations import quote
 
 from flows.settings import Settings
 from tasks.extract import read_workcloud_exports
@@ -46,16 +47,21 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
 
     exports, skipped = read_workcloud_exports(folder, settings.database_url, tenant_id)
     reports = [FileReport(p.name, None, 0, 0, 0, 0, 0, 0, "skipped", "already loaded (same SHA-256)") for p in skipped]
+    # Prefect walks every task argument, element by element, looking for futures to wait on; for
+    # a 100,000-row file that takes longer than the load. quote() tells it there are none inside
+    # the frames and record lists, and the tasks receive the plain values.
     for export in exports:
         if export.error or export.kind is None:
-            reports.append(load_workcloud_export(settings.database_url, tenant_id, export, [], [], 0, actor, flow_run_id))
+            reports.append(
+                load_workcloud_export(settings.database_url, tenant_id, quote(export), [], [], 0, actor, flow_run_id)
+            )
             continue
-        gate = quality_gate(export.frame, f"workcloud_{export.kind}", ROW_COLUMN)
-        mapped = map_to_canonical(export.kind, gate.valid)
+        gate = quality_gate(quote(export.frame), f"workcloud_{export.kind}", ROW_COLUMN)
+        mapped = map_to_canonical(export.kind, quote(gate.valid))
         reports.append(
             load_workcloud_export(
-                settings.database_url, tenant_id, export, mapped.records, gate.quarantined + mapped.issues,
-                len(gate.warnings), actor, flow_run_id,
+                settings.database_url, tenant_id, quote(export), quote(mapped.records),
+                quote(gate.quarantined + mapped.issues), len(gate.warnings), actor, flow_run_id,
             )
         )
     summary = IngestSummary(tenant_id, reports)

@@ -14,6 +14,7 @@ import datetime as dt
 import types
 import typing
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -41,8 +42,10 @@ def _id() -> sa.Column:
     return sa.Column("id", sa.String(36), primary_key=True)
 
 
-def _tenant() -> sa.Column:
-    return sa.Column("tenant_id", sa.String(64), nullable=False, index=True)
+def _tenant(indexed: bool = True) -> sa.Column:
+    """The tenant column; indexed on its own unless a unique key or index of the table starts with
+    it (that one serves every lookup by tenant, and a second index only slows each insert)."""
+    return sa.Column("tenant_id", sa.String(64), nullable=False, index=indexed)
 
 
 def _created() -> sa.Column:
@@ -54,7 +57,7 @@ integrations = sa.Table(
     "integrations",
     metadata,
     _id(),
-    _tenant(),
+    _tenant(indexed=False),
     sa.Column("provider", sa.String(32), nullable=False),
     sa.Column("status", sa.String(16), nullable=False, server_default="disconnected"),
     sa.Column("oauth_client_id", sa.Text),
@@ -99,7 +102,7 @@ integration_mappings = sa.Table(
     "integration_mappings",
     metadata,
     _id(),
-    _tenant(),
+    _tenant(indexed=False),
     sa.Column("system", sa.String(32), nullable=False),
     sa.Column("entity_type", sa.String(32), nullable=False),
     sa.Column("external_id", sa.String(200), nullable=False),
@@ -125,7 +128,7 @@ sync_logs = sa.Table(
     "sync_logs",
     metadata,
     _id(),
-    _tenant(),
+    _tenant(indexed=False),
     sa.Column("system", sa.String(32), nullable=False),
     sa.Column("sync_type", sa.String(16), nullable=False),  # export | import | webhook | scheduled
     sa.Column("data_type", sa.String(32), nullable=False),
@@ -163,7 +166,7 @@ quarantine = sa.Table(
     "quarantine",
     metadata,
     _id(),
-    _tenant(),
+    _tenant(indexed=False),
     sa.Column("system", sa.String(32), nullable=False),
     sa.Column("dataset", sa.String(64), nullable=False),
     sa.Column("source_ref", sa.Text, nullable=False),  # e.g. the file name
@@ -201,7 +204,7 @@ source_files = sa.Table(
     "source_files",
     metadata,
     _id(),
-    _tenant(),
+    _tenant(indexed=False),
     sa.Column("system", sa.String(32), nullable=False),
     sa.Column("file_name", sa.Text, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
@@ -219,7 +222,7 @@ audit_events = sa.Table(
     # The chain order; ids are random, so the sequence is what "previous" means.
     sa.Column("seq", Sequence, primary_key=True, autoincrement=True),
     sa.Column("id", sa.String(36), nullable=False, unique=True),
-    _tenant(),
+    _tenant(indexed=False),
     sa.Column("occurred_at", Timestamp, nullable=False),
     sa.Column("event_type", sa.String(32), nullable=False),
     sa.Column("entity_type", sa.String(50), nullable=False),
@@ -245,6 +248,16 @@ class Entity:
     entity_type: str
     model: type[BaseModel]
     table: sa.Table
+
+    @cached_property
+    def fields(self) -> tuple[str, ...]:
+        """The model's field names, which are also its columns."""
+        return tuple(self.model.model_fields)
+
+    @cached_property
+    def json_fields(self) -> frozenset[str]:
+        """The fields stored as JSON (nested models, lists and dicts)."""
+        return frozenset(c.name for c in self.table.columns if isinstance(c.type, sa.JSON))
 
 
 def _sql_type(annotation: typing.Any) -> tuple[sa.types.TypeEngine, bool]:
@@ -280,7 +293,7 @@ def _sql_type(annotation: typing.Any) -> tuple[sa.types.TypeEngine, bool]:
 def _entity(table_name: str, entity_type: str, model: type[BaseModel]) -> Entity:
     columns = [
         _id(),
-        _tenant(),
+        _tenant(indexed=False),
         sa.Column("source_system", sa.String(32), nullable=False),
         sa.Column("external_id", sa.String(200), nullable=False),
         sa.Column("row_hash", sa.String(64), nullable=False),

@@ -22,9 +22,9 @@ from models.bookkeeping import (
     record_source_file,
     set_cursor,
 )
-from models.store import open_store
+from models.store import gc_paused, open_store
 from models.tables import ENTITIES, Entity
-from models.upsert import LoadCounts, upsert
+from models.upsert import LoadCounts, upsert_in_chunks
 from tasks.extract import Fetched
 from tasks.mapping.batch import Mapped
 from tasks.mapping.fortnox import Dataset
@@ -170,10 +170,11 @@ class Batch:
 def _load(
     connection: sa.Connection, batch: Batch, records: list[tuple[str, BaseModel]], quarantine_rows: list[QuarantineRow]
 ) -> LoadCounts:
-    """Upsert, quarantine and audit one batch inside the caller's transaction."""
+    """Upsert, quarantine and audit one batch inside the caller's transaction; the records go in
+    chunks, so a large file does not need memory in proportion to its size."""
     audit = AuditRecorder(batch.tenant_id, batch.actor)
-    counts = upsert(connection, batch.entity, batch.tenant_id, batch.system, records, audit, batch.now)
+    with gc_paused():
+        counts = upsert_in_chunks(connection, batch.entity, batch.tenant_id, batch.system, records, audit, batch.now)
     add_to_quarantine(connection, batch.tenant_id, batch.system, batch.dataset, quarantine_rows, batch.flow_run_id,
                       batch.now)
-    audit.flush(connection)
     return counts

@@ -26,9 +26,9 @@ def test_db_upgrade_and_status_on_a_fresh_store(database_url: str, monkeypatch: 
     upgrade = runner.invoke(app, ["db", "upgrade"])
     status = runner.invoke(app, ["db", "status"])
     assert upgrade.exit_code == 0, upgrade.output
-    assert "0002 -> 0002" in upgrade.output
+    assert "0003 -> 0003" in upgrade.output
     assert status.exit_code == 0, status.output
-    assert "@ 0002" in status.output.replace("\n", "")
+    assert "@ 0003" in status.output.replace("\n", "")
     assert "29 tables, all empty" in status.output
 
 

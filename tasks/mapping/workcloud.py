@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from connectors.csv_files import clean_numbers
 from connectors.workcloud import ROW_COLUMN, ExportKind
 from models.projects import Project, TimeReport, WorkOrder
+from models.store import gc_paused
 from tasks.mapping.batch import Mapped, model_issues, validate_batch
 
 STATUS_WORDS = {
@@ -59,6 +60,7 @@ MAPPERS: dict[ExportKind, tuple[type[BaseModel], Callable[[pd.DataFrame], tuple[
 }
 
 
+@gc_paused()
 def map_export(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
     """Canonical models for the rows of one WorkCloud export that passed the quality gate."""
     mapped = Mapped()
@@ -68,7 +70,10 @@ def map_export(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
     prepared, external_ids = prepare(frame)
     lines = prepared[ROW_COLUMN].tolist()
     fields = [name for name in prepared.columns if name != ROW_COLUMN]
-    rows = prepared[fields].astype(object).where(prepared[fields].notna(), None).to_dict("records")
+    # Column by column into plain lists, then zipped into rows: several times faster than
+    # DataFrame.to_dict("records"), which boxes every cell on its own.
+    columns = [prepared[name].astype(object).where(prepared[name].notna(), None).tolist() for name in fields]
+    rows = [dict(zip(fields, values, strict=True)) for values in zip(*columns, strict=True)]
     models, failures = validate_batch(model, rows)
     for position, (external_id, item) in enumerate(zip(external_ids.tolist(), models, strict=True)):
         if item is not None:

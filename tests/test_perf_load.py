@@ -1,0 +1,203 @@
+"""The fast load path stores what the plain one did: chunked loads, COPY/executemany, ids, JSON.
+
+The load was made fast by serialising each record once, inserting without SQLAlchemy's per-row
+handling and going in chunks; these tests pin that none of it changed what ends up stored: the
+same rows, the same row hashes, the same audit events and a chain that verifies, on SQLite and
+PostgreSQL. The hash and checksum formulas are spelled out here independently of the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from models.audit import AuditRecorder, verify_chain
+from models.projects import TimeReport
+from models.store import JsonText, canonical_json, insert_rows, is_postgres, new_ids, open_store
+from models.tables import ENTITIES, audit_events, integration_mappings
+from models.upsert import LoadCounts, upsert, upsert_in_chunks
+
+ENTITY = ENTITIES["time_report"]
+TIME_REPORTS = ENTITY.table
+NOW = dt.datetime(2026, 11, 20, 7, 15, 0, 123456, tzinfo=dt.UTC)
+LATER = NOW + dt.timedelta(days=1)
+
+
+def _json(value: Any) -> str:
+    """The canonical JSON spelling as it has always been written."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _original_checksum(event: dict[str, Any], previous: str | None) -> str:
+    """The audit checksum formula of models.audit before the fast path, spelled out independently."""
+    moment = event["occurred_at"]
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    parts = (
+        event["entity_id"], moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), event["event_type"],
+        _json(event["change_set"]), previous or "", event["tenant_id"], event["entity_type"],
+        _json(event["previous_state"]), _json(event["new_state"]),
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _reports(count: int, hours: dict[int, str] | None = None) -> list[tuple[str, TimeReport]]:
+    hours = hours or {}
+    people = ["Åsa Öberg", "Björn Säck", "Linnéa \"Lin\" Håkansson"]
+    return [
+        (
+            f"13{n % 4}/2025-08-{1 + n % 28:02d}/{people[n % 3]}/{n}",
+            TimeReport(employee=people[n % 3], project=f"13{n % 4}", date=dt.date(2025, 8, 1 + n % 28),
+                       hours=Decimal(hours.get(n, str(1 + n % 16 / 2))),
+                       description=None if n % 5 == 0 else f"Fönsterbyte\tetapp {n}",
+                       hourly_rate=None if n % 7 == 0 else Decimal(f"{450 + n}.50")),
+        )
+        for n in range(count)
+    ]
+
+
+def _load(
+    url: str, tenant: str, records: list[tuple[str, TimeReport]], now: dt.datetime, chunk_size: int | None
+) -> LoadCounts:
+    with open_store(url).begin() as connection:
+        audit = AuditRecorder(tenant, "test")
+        if chunk_size is None:
+            counts = upsert(connection, ENTITY, tenant, "workcloud", records, audit, now)
+            audit.flush(connection)
+            return counts
+        return upsert_in_chunks(connection, ENTITY, tenant, "workcloud", records, audit, now, chunk_size=chunk_size)
+
+
+def _stored(url: str, tenant: str, records: list[tuple[str, TimeReport]]) -> dict[str, Any]:
+    """What a tenant's loads left behind, without the random ids; `records` is the last delivery."""
+    fields = list(TimeReport.model_fields)
+    with open_store(url).connect() as connection:
+        rows = connection.execute(
+            sa.select(TIME_REPORTS).where(TIME_REPORTS.c.tenant_id == tenant).order_by(TIME_REPORTS.c.external_id)
+        ).all()
+        external_of = {row.id: row.external_id for row in rows}
+        mappings = connection.execute(
+            sa.select(integration_mappings.c.external_id, integration_mappings.c.local_id)
+            .where(integration_mappings.c.tenant_id == tenant).order_by(integration_mappings.c.external_id)
+        ).all()
+        events = connection.execute(
+            sa.select(audit_events).where(audit_events.c.tenant_id == tenant).order_by(audit_events.c.seq)
+        ).all()
+        report = verify_chain(connection, tenant)
+    previous = None
+    for event in events:
+        assert event.previous_checksum == previous
+        assert event.checksum == _original_checksum(event._asdict(), previous)
+        previous = event.checksum
+    delivered = dict(records)
+    for row in rows:
+        document = delivered[row.external_id].model_dump(mode="json")
+        assert row.row_hash == hashlib.sha256(_json(document).encode()).hexdigest()
+    return {
+        "rows": [(row.external_id, row.row_hash, row.created_at, row.updated_at, *(getattr(row, f) for f in fields))
+                 for row in rows],
+        "mappings": [(external_id, external_of[local_id]) for external_id, local_id in mappings],
+        "events": [(e.event_type, external_of[e.entity_id], e.occurred_at, e.previous_state, e.new_state,
+                    e.change_set, e.details, e.system_actor) for e in events],
+        "chain": (report.ok, report.events_checked),
+    }
+
+
+def test_a_chunked_load_stores_what_one_upsert_stores(database_url: str) -> None:
+    """Day 1: 23 new reports; day 2: 3 changed, 4 new, the rest unchanged. Chunks of 7 cross every
+    boundary (and the updates come in a second pass), yet rows, hashes and audit events match."""
+    day1, day2 = _reports(23), _reports(27, hours={2: "9.5", 11: "0.5", 20: "12"})
+
+    plain = [_load(database_url, "plain", day1, NOW, None), _load(database_url, "plain", day2, LATER, None)]
+    chunked = [_load(database_url, "chunked", day1, NOW, 7), _load(database_url, "chunked", day2, LATER, 7)]
+
+    assert plain == chunked == [LoadCounts(inserted=23), LoadCounts(inserted=4, updated=3, unchanged=20)]
+    expected, stored = _stored(database_url, "plain", day2), _stored(database_url, "chunked", day2)
+    assert stored == expected
+    assert stored["chain"] == (True, 30)
+    assert [(kind, external_id) for kind, external_id, *_ in stored["events"][23:]] == [
+        ("create", day2[n][0]) for n in range(23, 27)
+    ] + [("update", day2[n][0]) for n in (2, 11, 20)]
+    assert stored["events"][0][4] == day1[0][1].model_dump(mode="json")
+
+
+def test_insert_rows_stores_what_sqlalchemy_stores(database_url: str) -> None:
+    """Every kind of value the load writes, once through insert_rows and once through SQLAlchemy's
+    own insert: the database holds the same text for both, and reads them back the same."""
+    values = {
+        "tenant_id": "acme", "source_system": "workcloud", "row_hash": "0" * 64,
+        "created_at": NOW, "updated_at": dt.datetime(2026, 11, 20, 7, 15),  # aware and naive
+        "employee": "Åsa \\ \"Öberg\"\t\n", "project": "1313", "date": dt.date(2025, 8, 1),
+        "hours": Decimal("7.5"), "description": None, "hourly_rate": Decimal("1250000.50"),
+    }
+    event = {
+        "tenant_id": "acme", "occurred_at": NOW, "event_type": "create", "entity_type": "time_report",
+        "entity_id": "x", "system_actor": "test", "previous_state": None,
+        "new_state": {"employee": "Åsa", "hours": "7.5", "list": [1, 2.5, None, True]}, "change_set": None,
+        "details": {"external_id": "1313/…"}, "checksum": "c" * 64, "previous_checksum": None,
+    }
+    with open_store(database_url).begin() as connection:
+        insert_rows(connection, TIME_REPORTS, [values | {"id": "fast", "external_id": "fast"}])
+        connection.execute(TIME_REPORTS.insert(), [values | {"id": "plain", "external_id": "plain"}])
+        insert_rows(connection, audit_events, [event | {"id": "fast"}])
+        connection.execute(audit_events.insert(), [event | {"id": "plain"}])
+
+    with open_store(database_url).connect() as connection:
+        for table in (TIME_REPORTS, audit_events):
+            columns = [c.name for c in table.columns if c.name not in ("id", "external_id", "seq")]
+            # JSON as text only on SQLite: on PostgreSQL COPY has always written the canonical
+            # spelling (SQLAlchemy's own insert another one); both read back the same below.
+            raw_columns = [c for c in columns if not (is_postgres(connection) and isinstance(table.c[c].type, sa.JSON))]
+            raw = ", ".join(f'"{c}"::text' if is_postgres(connection) else f'typeof("{c}"), "{c}"' for c in raw_columns)
+            fast, plain = (
+                connection.execute(sa.text(f'SELECT {raw} FROM "{table.name}" WHERE id = :id'), {"id": key}).one()
+                for key in ("fast", "plain")
+            )
+            assert fast == plain, table.name
+            read = [connection.execute(sa.select(*(table.c[c] for c in columns)).where(table.c.id == key)).one()
+                    for key in ("fast", "plain")]
+            assert read[0] == read[1], table.name
+
+
+def test_pre_serialised_json_is_stored_as_given_and_reads_back_as_the_value(database_url: str) -> None:
+    state = {"employee": "Åsa Öberg", "hours": "7.5", "note": "tab\there"}
+    with open_store(database_url).begin() as connection:
+        insert_rows(connection, audit_events, [{
+            "id": "e1", "tenant_id": "acme", "occurred_at": NOW, "event_type": "create", "entity_type": "time_report",
+            "entity_id": "x", "new_state": JsonText(canonical_json(state)), "checksum": "c" * 64,
+        }])
+    with open_store(database_url).connect() as connection:
+        stored = connection.execute(sa.text("SELECT CAST(new_state AS TEXT) FROM audit_events")).scalar_one()
+        read = connection.execute(sa.select(audit_events.c.new_state)).scalar_one()
+    assert stored == _json(state)
+    assert read == state
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": "Åsa \"Ö\"\\\n\t\x00\x1f\x7f\u2028 ✓ 𝄞", "a": [1, 2.5, 1e16, -0.0, None, True, False],
+         "c": {"z": {}, "y": []}},
+        {"amount": Decimal("1250000.50"), "day": dt.date(2025, 8, 1), "at": NOW, "id": uuid.UUID(int=1)},
+        None, "text", 12, [],
+    ],
+)
+def test_canonical_json_is_spelled_as_before(value: Any) -> None:
+    assert canonical_json(value) == _json(value)
+
+
+def test_new_ids_are_random_version_4_uuids_in_ascending_order() -> None:
+    ids = new_ids(5000)
+    parsed = [uuid.UUID(i) for i in ids]
+    assert [str(u) for u in parsed] == ids
+    assert {u.version for u in parsed} == {4}
+    assert {u.variant for u in parsed} == {uuid.RFC_4122}
+    assert ids == sorted(ids) and len(set(ids)) == 5000
+    assert new_ids(0) == []
