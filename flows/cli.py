@@ -234,6 +234,39 @@ def dlq_resolve(
     console.print(f"dead letter {row.id[:8]} resolved: {resolution}")
 
 
+@app.command("bank-import")
+def bank_import_command(
+    files: Annotated[list[Path], typer.Argument(help="Export files, or folders of them.")],
+    bank: Annotated[str, typer.Option(help="auto, ica or swedbank.")] = "auto",
+    account: Annotated[str | None, typer.Option(help="The account the rows belong to (default: from the file).")] = None,
+    tenant: Tenant = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count, store nothing.")] = False,
+    allow_duplicates: Annotated[bool, typer.Option("--allow-duplicates", help="Import rows the duplicate rule "
+                                                   "would skip.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file on standard output.")] = False,
+    log: Annotated[bool, typer.Option("--log", help="Print every row error and warning.")] = False,
+) -> None:
+    """Import ICA-banken and Swedbank CSV exports into bank transactions (seed 004)."""
+    import json
+
+    from flows.bank_import import bank_import
+    from flows.console import print_bank_import
+
+    if bank not in ("auto", "ica", "swedbank"):
+        raise typer.BadParameter("--bank must be auto, ica or swedbank")
+    paths = [str(f) for f in files]
+    if as_json:
+        reports = bank_import(paths, bank, account, tenant, dry_run, allow_duplicates)
+        for report in reports:
+            print(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        with console.status(f"Importerar {len(files)} fil(er) …"):
+            reports = bank_import(paths, bank, account, tenant, dry_run, allow_duplicates)
+        print_bank_import(reports, dry_run=dry_run, row_log=log)
+    if any(r.file_error for r in reports):
+        raise typer.Exit(1)
+
+
 @audit_app.command("verify")
 def audit_verify(tenant: Tenant = None, all_tenants: Annotated[bool, typer.Option("--all", help="Every tenant.")] = False) -> None:
     """Walk the audit chain and name the first broken link; exit 1 if there is one."""

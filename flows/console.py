@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from flows.bank_import import swedish_amount
 from flows.workcloud_ingest import IngestSummary
 from tasks.export import ExportReport
-from tasks.load import SyncReport
+from tasks.load import BankImportReport, SyncReport
 
 console = Console()
 
@@ -39,3 +40,25 @@ def print_export(reports: list[ExportReport]) -> None:
         table.add_row(r.tenant, r.entity, f"{r.due:,}", f"{r.created:,}", f"{r.updated:,}", f"{r.found_existing:,}",
                       f"{r.dead_letters:,}")
     console.print(table)
+
+
+def print_bank_import(reports: list[BankImportReport], *, dry_run: bool, row_log: bool) -> None:
+    """The summary of seed 004 §6.3, per file, in Swedish amounts; the row-level log on request."""
+    for r in reports:
+        title = "Provkörning klar (inget sparat)" if dry_run else "Import slutförd!"
+        console.print(f"\n[bold]{r.file}[/]: {r.bank or '-'} / {r.format or '-'} — {title}")
+        if r.file_error:
+            console.print(f"[red]✗ {r.errors[0]['message']}[/] ({r.errors[0]['code']})")
+            continue
+        verb = "skulle importeras" if dry_run else "importerade"
+        console.print(f"[green]✓ {r.imported} transaktioner {verb}[/]")
+        console.print(f"[yellow]⚠ {r.duplicates} dubbletter överhoppades[/]")
+        console.print(f"[red]✗ {len(r.errors)} rader kunde inte importeras[/]"
+                      + (" (se logg för detaljer: --log)" if r.errors and not row_log else ""))
+        console.print(f"Totalt belopp importerat: {swedish_amount(r.net_total)}")
+        console.print(f"Inkomster: {swedish_amount(r.income_total)} ({r.income_count} transaktioner)")
+        console.print(f"Utgifter: {swedish_amount(r.expense_total)} ({r.expense_count} transaktioner)")
+        if row_log:
+            for kind, messages in (("fel", r.errors), ("varning", r.warnings)):
+                for m in messages:
+                    console.print(f"  rad {m['row']}: {kind} {m['code']}: {m['message']}")

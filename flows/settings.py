@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     http_attempts: int = Field(6, ge=1, le=8, description="Tries per HTTP request on 429, 5xx and network errors")
     http_backoff_seconds: float = Field(1.0, gt=0, description="First backoff; doubles per try (1, 2, 4, 8, 16 s)")
 
+    bank_max_file_mb: int = Field(10, ge=1, description="Largest bank export accepted (seed 004 §5.1.1: 10 MB)")
+
     def cipher(self) -> SecretCipher:
         if self.encryption_key is not None:
             return SecretCipher.from_text(self.encryption_key.get_secret_value())

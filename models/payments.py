@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, computed_field, model_validator
 
 from models.types import CanonicalModel, Currency, Money, Quantity
 
@@ -53,7 +53,16 @@ class BankTransaction(CanonicalModel):
     amount: Money  # signed: negative out of the account, positive into it
     currency: Currency
     description: str = Field(min_length=1, max_length=500)  # seed 004 §5.2.4
+    counterparty: str | None = None
     reference: str | None = None
     balance: Money | None = None
     bank: Literal["ica", "swedbank", "other"]
     status: Literal["booked", "pending"]
+    source_file: str | None = None  # where the row came from, for a person tracing it back (seed 004 §6.4)
+    source_row: int | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def is_income(self) -> bool:
+        """Seed 004 §5.3: income and expense are told apart by the sign; zero counts as neither."""
+        return self.amount > 0

@@ -62,7 +62,12 @@ def create_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(sa_url, pool_pre_ping=True)
+    # No server-side prepared statements: psycopg prepares a statement after its fifth run, and
+    # from then on PostgreSQL may use a generic plan, blind to the values bound. For the id
+    # lookups of a large load (= ANY(:ids), 20,000 ids) a generic plan cannot hash the array;
+    # where the planner also misjudges how many rows the other conditions leave, it compares
+    # every one of them with every id (we saw one lookup take 200 s instead of 0.2 s).
+    return sa.create_engine(sa_url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
 
 
 def current_revision(engine: sa.Engine) -> str | None:

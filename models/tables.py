@@ -184,6 +184,28 @@ quarantine = sa.Table(
     sa.UniqueConstraint("tenant_id", "dataset", "record_hash", "error_code", "field"),
 )
 
+bank_imports = sa.Table(
+    "bank_imports",
+    metadata,
+    _id(),
+    _tenant(),
+    # Seed 004 §6.4: time, file name and size, rows, imported, duplicates, errors and their list.
+    sa.Column("imported_at", Timestamp, nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("file_size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("bank", sa.String(16)),
+    sa.Column("format", sa.String(32)),
+    sa.Column("account", sa.String(64)),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("imported", sa.Integer, nullable=False),
+    sa.Column("duplicates", sa.Integer, nullable=False),
+    sa.Column("error_count", sa.Integer, nullable=False),
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("warnings", sa.JSON, nullable=False),
+    sa.Column("flow_run_id", sa.String(36)),
+)
+
 sync_conflicts = sa.Table(
     "sync_conflicts",
     metadata,
@@ -255,6 +277,11 @@ class Entity:
         return tuple(self.model.model_fields)
 
     @cached_property
+    def stored_fields(self) -> tuple[str, ...]:
+        """The columns a record fills: its fields and its computed fields (such as is_income)."""
+        return self.fields + tuple(self.model.model_computed_fields)
+
+    @cached_property
     def json_fields(self) -> frozenset[str]:
         """The fields stored as JSON (nested models, lists and dicts)."""
         return frozenset(c.name for c in self.table.columns if isinstance(c.type, sa.JSON))
@@ -306,6 +333,9 @@ def _entity(table_name: str, entity_type: str, model: type[BaseModel]) -> Entity
             annotation = typing.Annotated[annotation, *field.metadata]
         sql_type, nullable = _sql_type(annotation)
         columns.append(sa.Column(name, sql_type, nullable=nullable or not field.is_required()))
+    for name, computed in model.model_computed_fields.items():  # derived, but stored so queries can use them
+        sql_type, nullable = _sql_type(computed.return_type)
+        columns.append(sa.Column(name, sql_type, nullable=nullable))
     table = sa.Table(
         table_name,
         metadata,

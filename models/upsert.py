@@ -126,8 +126,10 @@ def upsert(
     :func:`upsert_in_chunks`.
     """
     now = now or dt.datetime.now(dt.UTC)
-    _reject_duplicates(entity, [external_id for external_id, _ in records])
-    inserted, unchanged, changed = _insert_new(connection, entity, tenant_id, system, records, audit, now)
+    external_ids = [external_id for external_id, _ in records]
+    _reject_duplicates(entity, external_ids)
+    existing = _existing(connection, entity, tenant_id, system, external_ids)
+    inserted, unchanged, changed = _insert_new(connection, entity, tenant_id, system, records, existing, audit, now)
     updated, conflicts = _update_changed(connection, entity, tenant_id, system, changed, audit, now)
     return LoadCounts(inserted, updated, unchanged, conflicts)
 
@@ -145,17 +147,24 @@ def upsert_in_chunks(
     """:func:`upsert` and the audit flush for a batch of any size, inside the caller's one transaction.
 
     The records go `chunk_size` at a time and the audit events are flushed after each chunk,
-    so the memory a load needs is bounded by the chunk, not by the file. Rows, counts and audit
-    events (their order included) are the same as those of one :func:`upsert` and one flush.
+    so the memory a load needs is bounded by the chunk, not by the file (only the stored records
+    it meets are kept throughout). Rows, counts and audit events (their order included) are the
+    same as those of one :func:`upsert` and one flush.
+
+    The stored records are all looked up before anything is written, as :func:`upsert` does: the
+    planner has no statistics on rows written earlier in the same transaction, and lookups among
+    them could degrade to scanning all of them for every chunk.
     """
     now = now or dt.datetime.now(dt.UTC)
-    _reject_duplicates(entity, [external_id for external_id, _ in records])
+    external_ids = [external_id for external_id, _ in records]
+    _reject_duplicates(entity, external_ids)
+    existing = _existing(connection, entity, tenant_id, system, external_ids)
     inserted = unchanged = updated = conflicts = 0
     changed: list[_Changed] = []
     for start in range(0, len(records), chunk_size):
         chunk = records[start : start + chunk_size]
         chunk_inserted, chunk_unchanged, chunk_changed = _insert_new(connection, entity, tenant_id, system, chunk,
-                                                                     audit, now)
+                                                                     existing, audit, now)
         audit.flush(connection)
         inserted += chunk_inserted
         unchanged += chunk_unchanged
@@ -180,7 +189,7 @@ def _canonical(model: BaseModel) -> tuple[dict[str, Any], JsonText, str]:
 def _columns(entity: Entity, model: BaseModel, document: dict[str, Any]) -> dict[str, Any]:
     """The entity table's columns of a record: scalars as the model holds them, nested values as JSON."""
     json_fields = entity.json_fields
-    return {name: document[name] if name in json_fields else getattr(model, name) for name in entity.fields}
+    return {name: document[name] if name in json_fields else getattr(model, name) for name in entity.stored_fields}
 
 
 def _insert_new(
@@ -189,14 +198,13 @@ def _insert_new(
     tenant_id: str,
     system: str,
     records: Sequence[tuple[str, BaseModel]],
+    existing: dict[str, Known],
     audit: AuditRecorder,
     now: dt.datetime,
 ) -> tuple[int, int, list[_Changed]]:
-    """Insert the records not stored yet, with their mappings and create events; returns how many
-    were inserted, how many are stored unchanged, and the changed ones."""
-    external_ids = [external_id for external_id, _ in records]
-    existing = _existing(connection, entity, tenant_id, system, external_ids)
-    fresh = sorted(set(external_ids) - existing.keys())
+    """Insert the records not stored yet (not in `existing`), with their mappings and create
+    events; returns how many were inserted, how many are stored unchanged, and the changed ones."""
+    fresh = sorted(external_id for external_id, _ in records if external_id not in existing)
     # Ids in the order the rows are written (by external id, below), so that every index of the
     # entity and mapping tables is filled from left to right.
     local_ids = dict(zip(fresh, new_ids(len(fresh)), strict=True))
@@ -313,3 +321,8 @@ def _record_conflicts(
          "remote_state": incoming[local_id], "resolution": "remote_wins", "detected_at": now}
         for (local_id, external_id), conflict_id in zip(conflicts, new_ids(len(conflicts)), strict=True)
     ])
+
+
+def existing_ids(connection: sa.Connection, entity: Entity, tenant_id: str, system: str, external_ids: list[str]) -> set[str]:
+    """Which of `external_ids` the system already has records stored under."""
+    return set(_existing(connection, entity, tenant_id, system, external_ids))

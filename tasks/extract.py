@@ -12,6 +12,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from connectors import fortnox as fx
+from connectors.banks import Statement, read_statement
 from connectors.http import NotFoundError, PermanentError, dead_letter
 from connectors.workcloud import ExportFile, export_files, read_export
 from models.bookkeeping import DeadLetter, loaded_file_hashes
@@ -92,3 +93,16 @@ def fetch_fortnox_changes(client: fx.FortnoxClient, dataset: Dataset, since: dt.
             if done % 1000 == 0:
                 logger.info("%s: fetched %d of %d changed records", dataset.name, done, len(items))
     return fetched
+
+
+@task(name="read-bank-statement", cache_policy=NO_CACHE)
+def read_bank_statement(path: Path, bank: str = "auto", max_bytes: int = 10 * 1024 * 1024) -> Statement:
+    """Read and validate one bank export; file and row problems come back on the statement."""
+    logger = get_run_logger()
+    statement = read_statement(path, bank, max_bytes=max_bytes)  # type: ignore[arg-type]
+    if statement.file_error:
+        logger.error("%s: %s %s", path.name, statement.file_error.code, statement.file_error.message)
+    else:
+        logger.info("%s: %s (%s, %s), %d rows, %d errors, %d warnings", path.name, statement.format, statement.bank,
+                    statement.encoding, statement.rows, len(statement.errors), len(statement.warnings))
+    return statement

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from connectors.banks import RowMessage, Statement
 from connectors.workcloud import ExportFile, RowProblem
 from models.audit import AuditRecorder
 from models.bookkeeping import (
@@ -23,12 +27,14 @@ from models.bookkeeping import (
     set_cursor,
 )
 from models.store import gc_paused, open_store
-from models.tables import ENTITIES, Entity
-from models.upsert import LoadCounts, upsert_in_chunks
+from models.payments import BankTransaction
+from models.tables import ENTITIES, Entity, bank_imports
+from models.upsert import LoadCounts, existing_ids, upsert_in_chunks
 from tasks.extract import Fetched
+from tasks.mapping.bank import Keyed, as_distinct, canonical_transactions
 from tasks.mapping.batch import Mapped
 from tasks.mapping.fortnox import Dataset
-from tasks.quality import Issue
+from tasks.quality import Issue, check_records
 
 WORKCLOUD_ENTITIES = {"projects": "project", "work_orders": "work_order", "time_reports": "time_report"}
 
@@ -178,3 +184,93 @@ def _load(
     add_to_quarantine(connection, batch.tenant_id, batch.system, batch.dataset, quarantine_rows, batch.flow_run_id,
                       batch.now)
     return counts
+
+
+@dataclass(frozen=True)
+class BankImportReport:
+    """Seed 004 §6.3 for one file; `as_json` is the `--json` object."""
+
+    file: str
+    bank: str | None
+    format: str | None
+    rows: int
+    imported: int
+    duplicates: int
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    income_total: str
+    expense_total: str
+    net_total: str
+    income_count: int
+    expense_count: int
+    file_error: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "file_error"}
+
+
+def _messages(messages: list[RowMessage]) -> list[dict[str, Any]]:
+    return [{"row": m.row, "code": m.code, "message": m.message} for m in messages]
+
+
+@task(name="load-bank-statement", cache_policy=NO_CACHE)
+def load_bank_statement(
+    database_url: str,
+    tenant_id: str,
+    statement: Statement,
+    account: str | None,
+    actor: str,
+    *,
+    dry_run: bool = False,
+    allow_duplicates: bool = False,
+    flow_run_id: str | None = None,
+) -> BankImportReport:
+    """Store a statement's new booked rows and its import-log row (seed 004 §6.4) in one transaction.
+
+    What is stored already for the account (the duplicate rule, `tasks.mapping.bank`) is counted,
+    not stored again, unless `allow_duplicates`. A dry run reads the store and writes nothing.
+    """
+    now = dt.datetime.now(dt.UTC)
+    errors = _messages([statement.file_error] if statement.file_error else statement.errors)
+    warnings = _messages(statement.warnings)
+    account_id = account or statement.account or str(statement.bank or "unknown")
+    keyed = canonical_transactions(statement, account_id) if not statement.file_error else []
+    gate = check_records([k.transaction for k in keyed], "bank_transactions")
+    passed = {id(t) for t in gate.passed}
+    errors += [{"row": t.source_row, "code": i.code, "message": i.description}
+               for i in gate.quarantined for t in [_transaction(keyed, i)] if t is not None]
+    candidates = [k for k in keyed if id(k.transaction) in passed]
+    entity, system = ENTITIES["bank_transaction"], str(statement.bank or "other")
+    engine = open_store(database_url)
+    with engine.begin() as connection:
+        stored = existing_ids(connection, entity, tenant_id, system, [k.external_id for k in candidates])
+        if allow_duplicates:
+            candidates = [as_distinct(k, statement) if k.external_id in stored else k for k in candidates]
+            stored = existing_ids(connection, entity, tenant_id, system, [k.external_id for k in candidates])
+        new = [k for k in candidates if k.external_id not in stored]
+        if not dry_run:
+            _load(connection, Batch(tenant_id, system, entity, "bank_transactions", actor, flow_run_id, now),
+                           [(k.external_id, k.transaction) for k in new], [])
+            connection.execute(bank_imports.insert().values(
+                id=str(uuid.uuid4()), tenant_id=tenant_id, imported_at=now, file_name=statement.file_name,
+                file_size=statement.size, sha256=statement.sha256, bank=statement.bank, format=statement.format,
+                account=account_id, rows=statement.rows, imported=len(new), duplicates=len(candidates) - len(new),
+                error_count=len(errors), errors=errors, warnings=warnings, flow_run_id=flow_run_id,
+            ))
+    income = [k.transaction.amount for k in new if k.transaction.amount > 0]
+    expense = [k.transaction.amount for k in new if k.transaction.amount < 0]
+    return BankImportReport(
+        statement.file_name, statement.bank, statement.format, statement.rows, len(new), len(candidates) - len(new),
+        errors, warnings, _total(income), _total(expense), _total(income + expense), len(income), len(expense),
+        file_error=statement.file_error is not None,
+    )
+
+
+def _total(amounts: list[Decimal]) -> str:
+    return format(sum(amounts, Decimal("0.00")), "f")
+
+
+def _transaction(keyed: list[Keyed], issue: Issue) -> BankTransaction | None:
+    """The held-back transaction an issue is about (GX reports the record's fields, with its source row)."""
+    row = issue.record.get("source_row")
+    return next((k.transaction for k in keyed if k.row == row), None)
