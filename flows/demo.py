@@ -5,7 +5,8 @@ It tells a small story a finance team will recognise: the morning's WorkCloud ex
 (nothing changes), and the next day's export marks a project as completed (one update).
 Then the Fortnox sandbox starts: the tenant connects over OAuth, everything is imported
 under Fortnox's real rate limit, a second import asks once per dataset, and the property
-system's customers and rent invoices are exported. The data stays in the store afterwards.
+system's customers and rent invoices are exported. Last, the bank exports are imported twice
+(the second time every row is a duplicate). The data stays in the store afterwards.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import sqlalchemy as sa
 from rich.table import Table
 
 from connectors.sandbox import property_system
+from connectors.sandbox.bank import write_ica, write_swedbank_company
 from connectors.sandbox.fortnox import FortnoxSandbox
 from connectors.sandbox.workcloud import generate_company, render, write_exports
 from connectors.workcloud import ExportKind
+from flows.bank_import import bank_import
 from flows.connections import connect_fortnox, sandbox_code, sandbox_endpoints
-from flows.console import console, print_export, print_ingest, print_sync
+from flows.console import console, print_bank_import, print_export, print_ingest, print_sync
 from flows.export import export
 from flows.import_sync import import_sync
 from flows.settings import Settings
@@ -90,7 +93,17 @@ def run_demo(workdir: Path) -> None:
 
     _fortnox(settings, engine)
 
-    _section("8. The audit trail")
+    _section("8. Bank import: the company account at Swedbank and the site manager's ICA card")
+    bank_dir = workdir / "bank"
+    bank_dir.mkdir(parents=True, exist_ok=True)
+    statements = [write_swedbank_company(bank_dir / "Transaktionsrapport_2026-11.csv", 120),
+                  write_ica(bank_dir / "ICA_kort_oktober.csv", 40)]
+    print_bank_import(bank_import([str(p) for p in statements], tenant=settings.tenant), dry_run=False, row_log=False)
+    console.print("\nthe same files again: every row is a duplicate, nothing is stored twice")
+    for report in bank_import([str(p) for p in statements], tenant=settings.tenant):
+        console.print(f"  {report.file}: imported {report.imported}, duplicates {report.duplicates}")
+
+    _section("9. The audit trail")
     with engine.connect() as connection:
         report = verify_chain(connection, settings.tenant)
     state = "[green]intact[/]" if report.ok else f"[red]broken at seq {report.first_break.seq}[/]"
