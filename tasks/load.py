@@ -235,7 +235,7 @@ def load_bank_statement(
     warnings = _messages(statement.warnings)
     account_id = account or statement.account or str(statement.bank or "unknown")
     keyed = canonical_transactions(statement, account_id) if not statement.file_error else []
-    gate = check_records([k.transaction for k in keyed], "bank_transactions")
+    gate = check_records([k.transaction for k in keyed], "bank_transactions", by_alias=False)
     passed = {id(t) for t in gate.passed}
     errors += [{"row": t.source_row, "code": i.code, "message": i.description}
                for i in gate.quarantined for t in [_transaction(keyed, i)] if t is not None]

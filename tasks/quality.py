@@ -92,6 +92,7 @@ def check(frame: pd.DataFrame, suite_name: str, line_column: str | None = None) 
     for outcome in result.results:
         if outcome.success:
             continue
+        _raise_if_not_evaluated(suite_name, outcome)
         config = outcome.expectation_config
         meta = config.meta
         failing = outcome.result.get("unexpected_index_list") or []
@@ -116,6 +117,20 @@ def check(frame: pd.DataFrame, suite_name: str, line_column: str | None = None) 
     return gate
 
 
+class GateError(RuntimeError):
+    """An expectation could not be evaluated (e.g. its column is missing): the gate did not check."""
+
+
+def _raise_if_not_evaluated(suite_name: str, outcome: Any) -> None:
+    """GX reports an expectation it could not evaluate as merely unsuccessful with no failing rows;
+    passing such a batch would be a gate that silently checks nothing."""
+    info = outcome.exception_info or {}
+    details = info.values() if "raised_exception" not in info else [info]
+    raised = [d.get("exception_message") for d in details if isinstance(d, dict) and d.get("raised_exception")]
+    if raised:
+        raise GateError(f"suite {suite_name}: {outcome.expectation_config.type} could not be evaluated: {raised[0]}")
+
+
 @task(name="quality-gate", cache_policy=NO_CACHE)
 def quality_gate(frame: pd.DataFrame, suite_name: str, line_column: str | None = None) -> GateResult:
     """Prefect task around :func:`check` (one task run per batch)."""
@@ -134,11 +149,13 @@ class RecordGate:
     warnings: list[Issue]
 
 
-def check_records(records: list[BaseModel], suite_name: str) -> RecordGate:
-    """Gate API records (typed, as the source sent them) by their top-level scalar fields."""
+def check_records(records: list[BaseModel], suite_name: str, *, by_alias: bool = True) -> RecordGate:
+    """Gate records by their top-level scalar fields: API records by the source's own names
+    (`by_alias`, e.g. Fortnox's PascalCase), canonical ones by their field names."""
     if not records:
         return RecordGate([], [], [])
-    rows = [{k: v for k, v in r.model_dump(by_alias=True).items() if not isinstance(v, list | dict)} for r in records]
+    rows = [{k: v for k, v in r.model_dump(by_alias=by_alias).items() if not isinstance(v, list | dict)}
+            for r in records]
     frame = pd.DataFrame(rows, dtype="object")
     frame[POSITION] = range(len(records))
     gate = check(frame, suite_name, POSITION)
@@ -151,6 +168,6 @@ def check_records(records: list[BaseModel], suite_name: str) -> RecordGate:
 
 
 @task(name="quality-gate-records", cache_policy=NO_CACHE)
-def quality_gate_records(records: list[BaseModel], suite_name: str) -> RecordGate:
+def quality_gate_records(records: list[BaseModel], suite_name: str, *, by_alias: bool = True) -> RecordGate:
     """Prefect task around :func:`check_records`."""
-    return check_records(records, suite_name)
+    return check_records(records, suite_name, by_alias=by_alias)

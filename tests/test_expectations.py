@@ -7,7 +7,7 @@ import pytest
 
 from connectors.workcloud import ROW_COLUMN
 from expectations import load_suite, suite_names
-from tasks.quality import check
+from tasks.quality import GateError, check
 
 
 def _columns(name: str) -> list[str]:
@@ -34,3 +34,9 @@ def test_warnings_report_but_do_not_hold_back() -> None:
     assert [(w.line, w.code, w.field) for w in result.warnings] == [(2, "VAL-WORKORDER-FORMAT", "workorder_number")]
     assert result.quarantined == []
     assert len(result.valid) == 1
+
+
+def test_an_expectation_that_cannot_be_evaluated_stops_the_gate() -> None:
+    frame = pd.DataFrame({"something_else": ["x"], ROW_COLUMN: [2]}, dtype="object")
+    with pytest.raises(GateError, match="could not be evaluated"):
+        check(frame, "bank_transactions", ROW_COLUMN)
