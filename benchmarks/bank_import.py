@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-ROW_BYTES = 105  # about what one generated Swedbank company row takes
+ROW_BYTES = 137  # about what one generated Swedbank company row takes
 
 
 def child(path: Path, database: str) -> None:
