@@ -171,8 +171,8 @@ def read_export(path: Path, data: bytes | None = None) -> ExportFile:
 
 
 def _column(rows: list[list[str]], position: int | None) -> list[str | None]:
-    """One column of the frame: the cells at `position`, stripped, empty ones as None (a whole
-    column at a time, which is several times faster than building the frame row by row)."""
+    """One column of the frame: the cells at `position`, stripped, empty ones as None. A frame
+    built from columns is about a quarter faster to make than one built from rows."""
     if position is None:
         return [None] * len(rows)
     return [cells[position].strip() or None for cells in rows]

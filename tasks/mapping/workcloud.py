@@ -70,7 +70,7 @@ def map_export(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
     prepared, external_ids = prepare(frame)
     lines = prepared[ROW_COLUMN].tolist()
     fields = [name for name in prepared.columns if name != ROW_COLUMN]
-    # Column by column into plain lists, then zipped into rows: several times faster than
+    # Column by column into plain lists, then zipped into rows: more than twice as fast as
     # DataFrame.to_dict("records"), which boxes every cell on its own.
     columns = [prepared[name].astype(object).where(prepared[name].notna(), None).tolist() for name in fields]
     rows = [dict(zip(fields, values, strict=True)) for values in zip(*columns, strict=True)]

@@ -1,7 +1,7 @@
 """Drop the tenant_id indexes that a unique key or another index starting with tenant_id makes redundant.
 
 That key serves every lookup by tenant just as well; the extra index only cost each insert
-(about a sixth of the database time of a large WorkCloud load). The tables where nothing
+(about a fifth of the database time of a large WorkCloud load). The tables where nothing
 else starts with tenant_id keep theirs.
 
 Revision ID: 0003
