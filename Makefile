@@ -20,9 +20,13 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# The Fortnox import benchmark runs at Fortnox's real rate limit (~37 minutes for 10,000 invoices):
+#   $(BIN)/python benchmarks/fortnox_import.py --supplier-invoices 10000 --customers 2000
 bench: install
 	$(BIN)/python benchmarks/workcloud_ingest.py --rows 100000 --database sqlite
 	$(BIN)/python benchmarks/workcloud_ingest.py --rows 100000 --database postgres
+	$(BIN)/python benchmarks/bank_import.py --rows 100000 --database postgres
+	$(BIN)/python benchmarks/bank_import.py --megabytes 10 --database postgres
 	$(BIN)/python benchmarks/flow_overhead.py
 
 clean:
