@@ -27,11 +27,10 @@ from models.bookkeeping import (
     set_cursor,
 )
 from models.store import gc_paused, open_store
-from models.payments import BankTransaction
 from models.tables import ENTITIES, Entity, bank_imports
 from models.upsert import LoadCounts, existing_ids, upsert_in_chunks
 from tasks.extract import Fetched
-from tasks.mapping.bank import Keyed, as_distinct, canonical_transactions
+from tasks.mapping.bank import as_distinct, canonical_transactions
 from tasks.mapping.batch import Mapped
 from tasks.mapping.fortnox import Dataset
 from tasks.quality import Issue, check_records
@@ -237,8 +236,8 @@ def load_bank_statement(
     keyed = canonical_transactions(statement, account_id) if not statement.file_error else []
     gate = check_records([k.transaction for k in keyed], "bank_transactions", by_alias=False)
     passed = {id(t) for t in gate.passed}
-    errors += [{"row": t.source_row, "code": i.code, "message": i.description}
-               for i in gate.quarantined for t in [_transaction(keyed, i)] if t is not None]
+    errors += [{"row": i.record.get("source_row"), "code": i.code, "message": i.description}
+               for i in gate.quarantined]
     candidates = [k for k in keyed if id(k.transaction) in passed]
     entity, system = ENTITIES["bank_transaction"], str(statement.bank or "other")
     engine = open_store(database_url)
@@ -268,9 +267,3 @@ def load_bank_statement(
 
 def _total(amounts: list[Decimal]) -> str:
     return format(sum(amounts, Decimal("0.00")), "f")
-
-
-def _transaction(keyed: list[Keyed], issue: Issue) -> BankTransaction | None:
-    """The held-back transaction an issue is about (GX reports the record's fields, with its source row)."""
-    row = issue.record.get("source_row")
-    return next((k.transaction for k in keyed if k.row == row), None)
