@@ -206,6 +206,51 @@ bank_imports = sa.Table(
     sa.Column("flow_run_id", sa.String(36)),
 )
 
+invoice_reviews = sa.Table(
+    "invoice_reviews",
+    metadata,
+    _id(),
+    _tenant(indexed=False),
+    # Seed 002 BC11: one row per Fortnox supplier invoice, with every decision's reasons.
+    sa.Column("given_number", sa.String(50), nullable=False),
+    sa.Column("invoice_number", sa.String(100)),
+    sa.Column("supplier_number", sa.String(50)),
+    sa.Column("supplier_name", sa.Text),
+    sa.Column("invoice_date", sa.Date),
+    sa.Column("due_date", sa.Date),
+    sa.Column("total", sa.Numeric(18, 2)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("source_version", sa.String(64), nullable=False),  # hash of the invoice as read: "changed" means this differs
+    sa.Column("pdf_sha256", sa.String(64)),
+    sa.Column("analysis", sa.JSON),  # models.invoice_review.Analysis: fields, candidates, checks
+    sa.Column("project_number", sa.String(50)),  # the best candidate, or the reviewer's choice
+    sa.Column("confidence", sa.Integer, nullable=False),
+    sa.Column("band", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # auto_approved | pending | approved | rejected | waiting
+    sa.Column("decided_by", sa.String(100)),  # "ai" or the reviewer
+    sa.Column("decided_at", Timestamp),
+    sa.Column("comment", sa.Text),
+    sa.Column("complaint", sa.JSON),  # the reklamation sent: to, subject, sent_at, message id
+    sa.Column("escalated_at", Timestamp),
+    _created(),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("tenant_id", "given_number"),
+    sa.Index(None, "tenant_id", "status", "due_date"),
+)
+
+invoice_extractions = sa.Table(
+    "invoice_extractions",
+    metadata,
+    _id(),
+    _tenant(indexed=False),
+    # Claude's reading of a PDF, cached by the document's SHA-256: the same bytes are never sent twice.
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    _created(),
+    sa.UniqueConstraint("tenant_id", "sha256", "model"),
+)
+
 sync_conflicts = sa.Table(
     "sync_conflicts",
     metadata,
