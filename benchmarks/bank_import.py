@@ -33,7 +33,7 @@ def child(path: Path, database: str) -> None:
     from connectors.banks import read_statement
     from models.store import open_store
     from tasks.load import load_bank_statement
-    from tasks.quality import check_records
+    from connectors.sandbox.bank import write_swedbank_company
 
     schema = None
     if database == "postgres":
@@ -45,8 +45,10 @@ def child(path: Path, database: str) -> None:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     try:
         open_store(url)
-        check_records([], "bank_transactions")
         with disable_run_logger():
+            # Warm-up outside the clock: imports (GX takes seconds), the GX context, the connection pool.
+            warm = write_swedbank_company(path.with_name("warm-up.csv"), 10)
+            load_bank_statement.fn(url, "warm-up", read_statement(warm), "warm-up", "bench")
             started = time.perf_counter()
             statement = read_statement(path, max_bytes=1 << 31)
             parsed = time.perf_counter()

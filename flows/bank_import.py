@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Literal
 
 from prefect import flow, runtime
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
 
 from flows.settings import Settings
+from tasks import progress
 from tasks.extract import read_bank_statement
 from tasks.load import BankImportReport, load_bank_statement
 
@@ -73,11 +74,21 @@ def bank_import(
     settings = Settings()
     tenant_id = tenant or settings.tenant
     actor = f"bank_import/{runtime.flow_run.id}" if runtime.flow_run.id else "bank_import"
-    reports = []
-    for path in statement_files(paths):
-        statement = read_bank_statement(path, bank, settings.bank_max_file_mb * 1024 * 1024)
-        reports.append(load_bank_statement(settings.database_url, tenant_id, statement, account, actor,
-                                           dry_run=dry_run, allow_duplicates=allow_duplicates))
+    files = statement_files(paths)
+    reports: list[BankImportReport] = []
+    artifact = create_progress_artifact(0.0, description="Bank import: files and rows done")
+
+    def show(step: str, done: int, total: int) -> None:
+        if step == "sparar" and total:
+            update_progress_artifact(artifact, 100 * (len(reports) + done / total) / len(files))
+
+    with progress.listening(show):
+        for path in files:
+            progress.report(f"läser {path.name}", 0, path.stat().st_size)
+            statement = read_bank_statement(path, bank, settings.bank_max_file_mb * 1024 * 1024)
+            reports.append(load_bank_statement(settings.database_url, tenant_id, statement, account, actor,
+                                               dry_run=dry_run, allow_duplicates=allow_duplicates))
+            update_progress_artifact(artifact, 100 * len(reports) / len(files))
     create_markdown_artifact(
         key=f"bank-import-{re.sub(r'[^a-z0-9-]+', '-', tenant_id.lower())}",
         markdown=summary_markdown(reports, dry_run),

@@ -250,7 +250,8 @@ def bank_import_command(
     import json
 
     from flows.bank_import import bank_import
-    from flows.console import print_bank_import
+    from flows.console import print_bank_import, progress_bar
+    from tasks.progress import listening
 
     if bank not in ("auto", "ica", "swedbank"):
         raise typer.BadParameter("--bank must be auto, ica or swedbank")
@@ -260,7 +261,7 @@ def bank_import_command(
         for report in reports:
             print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
-        with console.status(f"Importerar {len(files)} fil(er) …"):
+        with progress_bar() as show, listening(show):
             reports = bank_import(paths, bank, account, tenant, dry_run, allow_duplicates)
         print_bank_import(reports, dry_run=dry_run, row_log=log)
     if any(r.file_error for r in reports):

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flows.bank_import import swedish_amount
 from flows.workcloud_ingest import IngestSummary
 from tasks.export import ExportReport
 from tasks.load import BankImportReport, SyncReport
+from tasks.progress import Listener
 
 console = Console()
+
+
+@contextmanager
+def progress_bar() -> Iterator[Listener]:
+    """A terminal progress bar fed by `tasks.progress` reports: one line per step, the current
+    one moving. It disappears when done, leaving the summary that follows."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        current: dict[str, object] = {}
+
+        def show(step: str, done: int, total: int) -> None:
+            if step not in current:
+                current[step] = bar.add_task(step, total=total or None)
+            bar.update(current[step], completed=done, total=total or None)  # type: ignore[arg-type]
+
+        yield show
 
 
 def print_ingest(summary: IngestSummary) -> None:

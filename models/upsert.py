@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -143,6 +143,7 @@ def upsert_in_chunks(
     audit: AuditRecorder,
     now: dt.datetime | None = None,
     chunk_size: int = LOAD_CHUNK,
+    on_chunk: Callable[[int], None] | None = None,
 ) -> LoadCounts:
     """:func:`upsert` and the audit flush for a batch of any size, inside the caller's one transaction.
 
@@ -154,6 +155,8 @@ def upsert_in_chunks(
     The stored records are all looked up before anything is written, as :func:`upsert` does: the
     planner has no statistics on rows written earlier in the same transaction, and lookups among
     them could degrade to scanning all of them for every chunk.
+
+    `on_chunk` is told how many records are done after each chunk of new ones (progress bars).
     """
     now = now or dt.datetime.now(dt.UTC)
     external_ids = [external_id for external_id, _ in records]
@@ -166,6 +169,8 @@ def upsert_in_chunks(
         chunk_inserted, chunk_unchanged, chunk_changed = _insert_new(connection, entity, tenant_id, system, chunk,
                                                                      existing, audit, now)
         audit.flush(connection)
+        if on_chunk:
+            on_chunk(start + len(chunk))
         inserted += chunk_inserted
         unchanged += chunk_unchanged
         changed.extend(chunk_changed)

@@ -29,6 +29,7 @@ from models.bookkeeping import (
 from models.store import gc_paused, open_store
 from models.tables import ENTITIES, Entity, bank_imports
 from models.upsert import LoadCounts, existing_ids, upsert_in_chunks
+from tasks import progress
 from tasks.extract import Fetched
 from tasks.mapping.bank import as_distinct, canonical_transactions
 from tasks.mapping.batch import Mapped
@@ -179,7 +180,8 @@ def _load(
     chunks, so a large file does not need memory in proportion to its size."""
     audit = AuditRecorder(batch.tenant_id, batch.actor)
     with gc_paused():
-        counts = upsert_in_chunks(connection, batch.entity, batch.tenant_id, batch.system, records, audit, batch.now)
+        counts = upsert_in_chunks(connection, batch.entity, batch.tenant_id, batch.system, records, audit, batch.now,
+                                  on_chunk=lambda done: progress.report("sparar", done, len(records)))
     add_to_quarantine(connection, batch.tenant_id, batch.system, batch.dataset, quarantine_rows, batch.flow_run_id,
                       batch.now)
     return counts
@@ -233,6 +235,7 @@ def load_bank_statement(
     errors = _messages([statement.file_error] if statement.file_error else statement.errors)
     warnings = _messages(statement.warnings)
     account_id = account or statement.account or str(statement.bank or "unknown")
+    progress.report("kontrollerar", 0, statement.rows)
     keyed = canonical_transactions(statement, account_id) if not statement.file_error else []
     gate = check_records([k.transaction for k in keyed], "bank_transactions", by_alias=False)
     passed = {id(t) for t in gate.passed}

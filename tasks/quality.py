@@ -154,9 +154,7 @@ def check_records(records: list[BaseModel], suite_name: str, *, by_alias: bool =
     (`by_alias`, e.g. Fortnox's PascalCase), canonical ones by their field names."""
     if not records:
         return RecordGate([], [], [])
-    rows = [{k: v for k, v in r.model_dump(by_alias=by_alias).items() if not isinstance(v, list | dict)}
-            for r in records]
-    frame = pd.DataFrame(rows, dtype="object")
+    frame = pd.DataFrame(_scalar_columns(records, by_alias), dtype="object")
     frame[POSITION] = range(len(records))
     gate = check(frame, suite_name, POSITION)
     # A position in a batch means nothing to a reader; the record's own number is in the record.
@@ -165,6 +163,26 @@ def check_records(records: list[BaseModel], suite_name: str, *, by_alias: bool =
         [replace(issue, line=None) for issue in gate.quarantined],
         [replace(issue, line=None) for issue in gate.warnings],
     )
+
+
+def _scalar_columns(records: list[BaseModel], by_alias: bool) -> dict[str, list[Any]]:
+    """The records' top-level scalar fields (computed ones included), column by column, named as
+    `model_dump` would name them. Built by column: a dict per record for 100,000 records costs
+    a second and a hundred MiB that the frame does not need."""
+    model = type(records[0])
+    fields = {**model.model_fields, **model.model_computed_fields}
+    columns: dict[str, list[Any]] = {}
+    for name, info in fields.items():
+        values = [getattr(r, name) for r in records]
+        if not any(isinstance(v, list | dict | BaseModel) for v in values):
+            label = (getattr(info, "serialization_alias", None) or info.alias or name) if by_alias else name
+            columns[label] = values
+    extras = {key: None for r in records for key in (r.__pydantic_extra__ or {})}  # extra="allow": the source's other fields
+    for key in extras:
+        values = [(r.__pydantic_extra__ or {}).get(key) for r in records]
+        if not any(isinstance(v, list | dict) for v in values):
+            columns[key] = values
+    return columns
 
 
 @task(name="quality-gate-records", cache_policy=NO_CACHE)

@@ -96,3 +96,20 @@ def test_a_file_that_is_no_bank_export_fails_with_a_file_error(store_env: str, t
     result = CliRunner().invoke(app, ["bank-import", str(path)])
     assert result.exit_code == 1
     assert "UNKNOWN_FORMAT" in result.output
+
+
+def test_progress_is_reported_per_step_and_reaches_every_row(store_env: str, tmp_path: Path) -> None:
+    """What the terminal bar and the Prefect progress artifact are fed: reading, checking, storing."""
+    from connectors.sandbox.bank import write_swedbank_company
+    from tasks.progress import listening
+
+    path = write_swedbank_company(tmp_path / "stor.csv", 45_000)
+    seen: list[tuple[str, int, int]] = []
+    with listening(lambda step, done, total: seen.append((step, done, total))):
+        report = bank_import([str(path)])[0]
+
+    assert report.imported == 45_000
+    assert seen[0] == ("läser stor.csv", 0, path.stat().st_size)
+    assert seen[1] == ("kontrollerar", 0, 45_000)
+    assert [s for s in seen if s[0] == "sparar"] == [("sparar", 20_000, 45_000), ("sparar", 40_000, 45_000),
+                                                    ("sparar", 45_000, 45_000)]
