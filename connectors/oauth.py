@@ -36,7 +36,7 @@ def authorize_url(endpoints: OAuthEndpoints, client_id: str, redirect_uri: str, 
     return f"{endpoints.authorize_url}?{query}"
 
 
-def _token_request(endpoints: OAuthEndpoints, client_id: str, client_secret: str, form: dict[str, str]) -> TokenSet:
+def token_request(endpoints: OAuthEndpoints, client_id: str, client_secret: str, form: dict[str, str]) -> TokenSet:
     record = RequestRecord("POST", endpoints.token_url, None, {"grant_type": form["grant_type"]})
     try:
         response = httpx.post(endpoints.token_url, data=form, auth=(client_id, client_secret), timeout=30.0)
@@ -57,7 +57,7 @@ def exchange_code(
     endpoints: OAuthEndpoints, client_id: str, client_secret: str, code: str, redirect_uri: str
 ) -> TokenSet:
     """Trade the one-time authorization code for the first token set."""
-    return _token_request(endpoints, client_id, client_secret,
+    return token_request(endpoints, client_id, client_secret,
                           {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
 
 
@@ -65,7 +65,7 @@ def refresh(endpoints: OAuthEndpoints, credentials: Credentials) -> TokenSet:
     if credentials.tokens is None or not credentials.tokens.refresh_token:
         raise AuthError("oauth", None, None, "no refresh token stored; connect again",
                         RequestRecord("POST", endpoints.token_url), [])
-    return _token_request(endpoints, credentials.client_id, credentials.client_secret,
+    return token_request(endpoints, credentials.client_id, credentials.client_secret,
                           {"grant_type": "refresh_token", "refresh_token": credentials.tokens.refresh_token})
 
 
