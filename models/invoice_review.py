@@ -145,3 +145,29 @@ class Analysis(Contract):
 
 
 ReviewStatus = Literal["auto_approved", "pending", "approved", "rejected", "waiting"]
+
+
+class Buyer(Contract):
+    """Our company as suppliers must invoice it (checked on every invoice) and as it signs what we
+    write to them (complaints, the invoicing guidelines). One definition, so the check and the
+    letter never disagree about the invoice address. The flow builds it from settings."""
+
+    name: str = Field(min_length=1)
+    org_nr: str = Field(min_length=1)  # NNNNNN-NNNN
+    vat_number: str | None = None  # SE + the org.nr's ten digits + 01 when not given
+    invoice_address: tuple[str, ...] = ()  # postal lines under the name: ("Box 123", "753 23 Uppsala")
+    invoice_email: str | None = None  # where PDF invoices go
+    peppol_id: str | None = None  # e-invoice address, e.g. "0007:5591381240"
+    payment_terms_days: int = Field(30, ge=0)
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+    @property
+    def vat(self) -> str:
+        digits = "".join(c for c in self.org_nr if c.isdigit())
+        return (self.vat_number or f"SE{digits}01").replace(" ", "").upper()
+
+    @property
+    def address_line(self) -> str:
+        return ", ".join((self.name, *self.invoice_address))

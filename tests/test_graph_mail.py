@@ -22,16 +22,16 @@ from connectors import fortnox as fx
 from connectors.graph_mail import MAX_ATTACHMENT_BYTES, Attachment, GraphMailClient, MailMessage, Recipient
 from connectors.http import AuthError, NotFoundError, PermanentError, RetryPolicy, TransientError, dead_letter
 from connectors.sandbox.graph import GraphSandbox
-from models.invoice_review import Check
+from models.invoice_review import Buyer, Check
 from models.projects import Project
 from tasks.invoice_analysis.complaint import (
-    Buyer, FlaggedInvoice, compose_complaint, compose_escalation, invoicing_guidelines,
+    FlaggedInvoice, compose_complaint, compose_escalation, invoicing_guidelines,
 )
 
 MAILBOX = "ekonomi@ekbackenbygg.se"
 FAST = RetryPolicy(attempts=4, initial=0.01, jitter=0.0)
 BUYER = Buyer(
-    name="Ekbacken Bygg AB", org_number="559138-1240", vat_number="SE559138124001",
+    name="Ekbacken Bygg AB", org_nr="559138-1240", vat_number="SE559138124001",
     invoice_address=("Box 123", "753 23 Uppsala"), invoice_email="faktura@ekbackenbygg.se",
     peppol_id="0007:5591381240", contact_name="Matilda Ek", contact_email=MAILBOX, contact_phone="018-12 34 56",
 )
@@ -156,7 +156,7 @@ def test_what_comes_from_outside_is_escaped_and_only_known_details_are_given() -
                                            "Email": "a@byggplat.se; b@byggplat.se"})
     invoice = fx.SupplierInvoiceItem.model_validate(
         {"GivenNumber": "5", "InvoiceNumber": "A<1>", "SupplierNumber": "9"})
-    buyer = Buyer(name="Ekbacken Bygg AB", org_number="559138-1240")
+    buyer = Buyer(name="Ekbacken Bygg AB", org_nr="559138-1240")
     message = compose_complaint(invoice, supplier, buyer, ["<script>alert(1)</script>", " Saknar projektnummer ",
                                                            "Saknar projektnummer"])
     assert "<script>" not in message.html

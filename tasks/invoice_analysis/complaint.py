@@ -26,37 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors import fortnox as fx
 from connectors.graph_mail import Attachment, MailMessage, Recipient
-from models.invoice_review import Check
+from models.invoice_review import Buyer, Check
 from models.projects import Project
 
 GUIDELINES_NAME = "Faktureringsriktlinjer.pdf"
 _MUPDF = threading.Lock()  # MuPDF's context is not thread-safe
 _SEPARATORS = re.compile(r"[;,\s]+")
-
-
-class Buyer(BaseModel):
-    """Our company as suppliers must invoice it, and who signs what we write to them.
-
-    The flow builds it from its settings; the complaint and the guidelines PDF print the same details,
-    so a supplier never gets two versions of the invoice address.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str = Field(min_length=1)
-    org_number: str = Field(min_length=1)
-    vat_number: str | None = None
-    invoice_address: tuple[str, ...] = ()  # postal lines under the name: ("Box 123", "753 23 Uppsala")
-    invoice_email: str | None = None  # where PDF invoices go
-    peppol_id: str | None = None  # e-invoice address, e.g. "0007:5591381240"
-    payment_terms_days: int = Field(30, ge=0)
-    contact_name: str | None = None
-    contact_email: str | None = None
-    contact_phone: str | None = None
-
-    @property
-    def address_line(self) -> str:
-        return ", ".join((self.name, *self.invoice_address))
 
 
 class FlaggedInvoice(BaseModel):
@@ -106,7 +81,7 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- the guidelines PDF
 def _guidelines_html(buyer: Buyer) -> str:
-    address = [buyer.name, *buyer.invoice_address, f"Org.nr {buyer.org_number}"]
+    address = [buyer.name, *buyer.invoice_address, f"Org.nr {buyer.org_nr}"]
     if buyer.vat_number:
         address.append(f"Momsreg.nr {buyer.vat_number}")
     channels = []
@@ -230,7 +205,7 @@ def compose_complaint(
         correct.append(f"Er referens: {project.project_leader} (projektledare)")
     if buyer.invoice_address:
         correct.append(f"Fakturaadress: {buyer.address_line}")
-    correct.append(f"Org.nr: {buyer.org_number}")
+    correct.append(f"Org.nr: {buyer.org_nr}")
     if buyer.vat_number:
         correct.append(f"Momsreg.nr: {buyer.vat_number}")
 
