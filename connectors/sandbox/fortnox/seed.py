@@ -3,9 +3,11 @@
 It is the company `connectors.sandbox.workcloud` generates from the same seed, a Swedish builder:
 its Fortnox projects carry the WorkCloud project numbers, names and leaders, its employees are the
 WorkCloud employees, and its first customers are the WorkCloud customers. Supplier invoices are
-for goods and services delivered to its projects. Each comes with a PDF whose references (the
-project, a work order or only the work-site address, and always "Er referens" with the project
-leader) the AI validation has to resolve, which is why most invoices lack `Project` in Fortnox.
+for goods and services delivered to its projects. Each comes with a PDF from the invoice corpus
+(`connectors.sandbox.invoice_corpus`), in its supplier's template and of one of the corpus's
+scenarios: the project, a work order, only the work site or the reference person, a misspelled
+name, nothing, wrong VAT, a scan. The AI validation has to resolve them, which is why most
+invoices lack `Project` in Fortnox.
 
 Records are made by `entities.create`, the code POST uses, so a seeded record and a posted one cannot
 differ; the seed then sets what only Fortnox sets (booked, paid, voucher numbers) and a modified
@@ -19,15 +21,14 @@ import datetime as dt
 import random
 import unicodedata
 import uuid
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from connectors.sandbox.fortnox.entities import (
-    RESOURCES, booked_supplier_invoice, create, luhn_digit, ocr_number, voucher,
-)
-from connectors.sandbox.fortnox.pdf import InvoiceDocument, InvoiceLine
-from connectors.sandbox.fortnox.shapes import CENT, json_number
+from connectors.sandbox import invoice_corpus as corpus  # a module, used at call time: the corpus draws with
+# `fortnox.pdf`, and importing that runs this package's `__init__`, which imports this module
+from connectors.sandbox.fortnox.entities import RESOURCES, booked_supplier_invoice, create, voucher
+from connectors.sandbox.fortnox.pdf import InvoiceDocument
+from connectors.sandbox.fortnox.shapes import json_number
 from connectors.sandbox.fortnox.state import ArchiveFile, Record, SandboxState
 from connectors.sandbox.workcloud import CUSTOMERS, FIRST, LAST, Company, generate_company
 
@@ -46,74 +47,6 @@ ESTATE_WORDS = ("Solrosen", "Eken", "Linden", "Kvarnen", "Hagen", "Björken", "G
                 "Ängen", "Bäcken", "Åsen", "Liljan", "Lärkan", "Svanen", "Tranan", "Kronan")
 
 
-@dataclass(frozen=True)
-class Trade:
-    """What a kind of supplier sells, on which cost account."""
-
-    name: str
-    account: int
-    items: tuple[tuple[str, str, str], ...]  # description, unit, list price
-
-
-TRADES = (
-    Trade("Byggmaterial", 4010, (
-        ("Regel 45x95 C24, 4,2 m", "st", "89.00"),
-        ("Gipsskiva 13 mm 1200x2500", "st", "119.00"),
-        ("OSB-skiva 12 mm 1220x2440", "st", "289.00"),
-        ("Träskruv 4,2x55, 500 st", "fp", "245.00"),
-        ("Mineralull 95 mm, 5,4 m²", "pkt", "399.00"),
-    )),
-    Trade("Plåt & Ventilation", 4010, (
-        ("Takplåt TP20 svart", "m²", "169.00"),
-        ("Spiralrör 125 mm", "m", "79.00"),
-        ("Hängränna 125 mm", "m", "145.00"),
-        ("Plåtslagare, montage", "tim", "645.00"),
-    )),
-    Trade("VVS", 4010, (
-        ("Rör PEX 16 mm", "m", "24.00"),
-        ("Kopparrör 15 mm", "m", "68.00"),
-        ("Tvättställsblandare", "st", "1495.00"),
-        ("Golvbrunn 110 mm", "st", "789.00"),
-    )),
-    Trade("El", 4010, (
-        ("Kabel EKK 3G1,5", "m", "12.90"),
-        ("Dosa infälld", "st", "18.50"),
-        ("Jordfelsbrytare 40 A", "st", "1245.00"),
-        ("Elektriker, arbete", "tim", "695.00"),
-    )),
-    Trade("Maskinuthyrning", 5220, (
-        ("Hyra saxlift 8 m", "dygn", "1150.00"),
-        ("Hyra byggställning", "v", "2450.00"),
-        ("Transport till arbetsplats", "st", "950.00"),
-    )),
-    Trade("Schakt & Transport", 4600, (
-        ("Grävmaskin 14 t med förare", "tim", "1095.00"),
-        ("Lastbil med kran", "tim", "985.00"),
-        ("Bortforsling av massor", "ton", "185.00"),
-    )),
-    Trade("Container & Återvinning", 4600, (
-        ("Container 10 m³, blandat avfall", "st", "3450.00"),
-        ("Deponiavgift", "ton", "1250.00"),
-    )),
-    Trade("Färg & Tapet", 4010, (
-        ("Väggfärg helmatt 10 l", "st", "1190.00"),
-        ("Spackel 10 l", "st", "389.00"),
-        ("Målartejp 50 mm", "st", "69.00"),
-    )),
-    Trade("Kakel & Klinker", 4010, (
-        ("Kakel vit blank 15x15", "m²", "329.00"),
-        ("Fästmassa 20 kg", "säck", "289.00"),
-        ("Fog grå 5 kg", "st", "149.00"),
-    )),
-    Trade("Glas & Fönster", 4010, (
-        ("Fönster 3-glas 1200x1200", "st", "6950.00"),
-        ("Fönsterbänk marmor 1200", "st", "1290.00"),
-    )),
-    Trade("Ställningar", 4600, (
-        ("Ställningsmontage", "tim", "595.00"),
-        ("Ställningshyra", "v", "2200.00"),
-    )),
-)
 ARTICLES = (  # number, description, unit, sales price, purchase price, type
     ("101", "Timpenning snickare", "tim", 650, 0, "SERVICE"),
     ("102", "Timpenning elektriker", "tim", 720, 0, "SERVICE"),
@@ -133,39 +66,13 @@ ARTICLES = (  # number, description, unit, sales price, purchase price, type
     ("116", "Resekostnad", "st", 350, 0, "SERVICE"),
 )
 JOBS = ("Snickare", "Snickare", "Byggnadsarbetare", "Elektriker", "Målare", "Platschef", "Projektledare", "Lärling")
-COMPANY_NAME = "Ekbacken Bygg AB"
-COMPANY_ADDRESS = ("Kungsängsvägen 21", "753 23 Uppsala")
-
-
-def _with_luhn(payload: str) -> str:
-    return payload + luhn_digit(payload)
-
-
-COMPANY_VAT = f"SE{_with_luhn('559138124')}01"
-
-
 def _rng(seed: int, kind: str) -> random.Random:
     return random.Random(f"fortnox:{seed}:{kind}")
 
 
-def _digits(rng: random.Random, count: int) -> str:
-    return "".join(str(rng.randrange(10)) for _ in range(count))
-
-
-def _org_number(rng: random.Random, first: str = "559") -> str:
-    """An organisation number with a valid check digit; the third digit is >= 2, as for every legal person."""
-    number = _with_luhn(first + _digits(rng, 9 - len(first)))
-    return f"{number[:6]}-{number[6:]}"
-
-
-def _bankgiro(rng: random.Random) -> str:
-    number = _with_luhn(str(rng.randrange(1, 10)) + _digits(rng, 6))
-    return f"{number[:4]}-{number[4:]}"
-
-
 def _personal_number(rng: random.Random) -> str:
     born = dt.date(1965, 1, 1) + dt.timedelta(days=rng.randrange(0, 38 * 365))
-    tenth = _with_luhn(born.strftime("%y%m%d") + _digits(rng, 3))
+    tenth = corpus.with_luhn(born.strftime("%y%m%d") + corpus.digits(rng, 3))
     return f"{born.year // 100}{tenth[:6]}-{tenth[6:]}"
 
 
@@ -235,7 +142,7 @@ def _employees(seeder: _Seeder, company: Company) -> None:
             "EmployeeId": str(number),
             "FirstName": first,
             "LastName": last,
-            "Email": f"{_slug(first)}.{_slug(last)}@{_slug(COMPANY_NAME)}.se",
+            "Email": f"{_slug(first)}.{_slug(last)}@{_slug(corpus.BUYER.name)}.se",
             "PersonalIdentityNumber": _personal_number(rng),
             "Phone1": _phone(rng, mobile=True),
             "Address1": f"{rng.choice(HOME_STREETS)} {rng.randrange(1, 60)}",
@@ -250,25 +157,25 @@ def _employees(seeder: _Seeder, company: Company) -> None:
             "HourlyPay": "0" if salaried else str(rng.randrange(175, 236)),
             "TaxTable": "32",
             "ClearingNo": str(rng.choice((8327, 6000, 3300, 5000))),
-            "BankAccountNo": _digits(rng, 9),
+            "BankAccountNo": corpus.digits(rng, 9),
         })
 
 
-def _suppliers(seeder: _Seeder, count: int) -> list[tuple[Record, Trade]]:
+def _suppliers(seeder: _Seeder, count: int) -> list[tuple[Record, corpus.Trade]]:
     rng = _rng(seeder.seed, "suppliers")
     taken: set[str] = set()
     made = []
     for number in range(1, count + 1):
-        trade, town = TRADES[(number - 1) % len(TRADES)], rng.choice(TOWNS)
+        trade, town = corpus.TRADES[(number - 1) % len(corpus.TRADES)], rng.choice(TOWNS)
         name = _unique(rng.choice((f"{trade.name} i {town} AB", f"{town} {trade.name} AB")), taken)
-        org = _org_number(rng, "556")
+        org = corpus.org_number(rng, "556")
         domain = _slug(name.removesuffix(" AB"))
         made.append((seeder.add("suppliers", {
             "SupplierNumber": str(number),
             "Name": name,
             "OrganisationNumber": org,
-            "VATNumber": f"SE{org.replace('-', '')}01",
-            "BG": _bankgiro(rng),
+            "VATNumber": corpus.vat_number(org),
+            "BG": corpus.bankgiro(rng),
             "Address1": f"{rng.choice(WORK_STREETS)} {rng.randrange(1, 90)}",
             "ZipCode": _zip(rng, town),
             "City": town,
@@ -311,7 +218,7 @@ def _customers(seeder: _Seeder, count: int) -> list[Record]:
     for number in range(1, count + 1):
         name, kind = _customer_name(rng, taken, number)
         city = rng.choice(TOWNS)
-        org = "" if kind == "private" else _org_number(rng, ORG_PREFIX[kind])
+        org = "" if kind == "private" else corpus.org_number(rng, ORG_PREFIX[kind])
         if kind == "private":
             email = f"{_slug(name)[:20]}@example.se"
         else:
@@ -321,7 +228,7 @@ def _customers(seeder: _Seeder, count: int) -> list[Record]:
             "Name": name,
             "Type": "PRIVATE" if kind == "private" else "COMPANY",
             "OrganisationNumber": org,
-            "VATNumber": f"SE{org.replace('-', '')}01" if org else "",
+            "VATNumber": corpus.vat_number(org) if org else "",
             "Address1": f"{rng.choice(HOME_STREETS + WORK_STREETS)} {rng.randrange(1, 120)}",
             "ZipCode": _zip(rng, city),
             "City": city,
@@ -401,69 +308,68 @@ def _offers(seeder: _Seeder, company: Company, customers: list[Record], count: i
             OrderReference=str(rng.randrange(1, 500)) if ordered else "0")
 
 
-def _references(
-    rng: random.Random, project: dict[str, str], orders: list[dict[str, str]]
-) -> tuple[tuple[str, str], ...]:
-    """What the PDF says about where the goods went: the project, a work order, or only the site."""
-    kind = rng.choices(("project", "order", "site"), weights=(45, 35, 20))[0]
-    if kind == "order" and orders:
-        return (("Arbetsorder", rng.choice(orders)["workorder_number"]),)
-    if kind == "site":
-        return (("Arbetsplats", project["address"]),)
-    return (("Projekt", f"{project['project_number']} {project['project_name']}"),)
+def _corpus_supplier(supplier: Record, trade: corpus.Trade) -> corpus.Supplier:
+    """The supplier as its invoices show it; its template and "Vår referens" follow its number."""
+    number = int(supplier["SupplierNumber"])
+    return corpus.Supplier(
+        name=supplier["Name"], address=(supplier["Address1"], f"{supplier['ZipCode']} {supplier['City']}"),
+        org_number=supplier["OrganisationNumber"], bankgiro=supplier["BG"], plusgiro="", phone=supplier["Phone1"],
+        email=supplier["Email"], contact=corpus.CONTACTS[number % len(corpus.CONTACTS)], trade=trade,
+        terms_days=int(supplier["TermsOfPayment"]), layout=corpus.layout_for(number),
+    )
 
 
-def _invoice_number(supplier: Record, sequence: int, year: int) -> str:
-    """The supplier's own invoice number, in one of three styles real suppliers use."""
-    style = int(supplier["SupplierNumber"]) % 3
-    plain = str(40000 + 37 * int(supplier["SupplierNumber"]) + sequence)
-    return (plain, f"{year}-{sequence:05d}", f"F{sequence:06d}")[style]
+def _ledger_rows(document: InvoiceDocument, account: int, project: str) -> list[Record]:
+    """The PDF as a bookkeeper enters it: its total, its VAT, its rows, and whatever makes them balance
+    when the PDF's own figures do not add up (Fortnox books only balanced invoices)."""
+    rows: list[Record] = [
+        {"Account": 2440, "Code": "TOT", "Credit": json_number(document.total)},
+        {"Account": 2641, "Code": "VAT", "Debit": json_number(document.vat)},
+        *({"Account": account, "Debit": json_number(line.amount), "ItemDescription": line.description,
+           "Quantity": line.quantity, "Price": json_number(line.price), "Unit": line.unit, "Project": project}
+          for line in document.lines),
+    ]
+    difference = document.total - document.vat - sum((line.amount for line in document.lines), Decimal(0))
+    if difference:
+        rows.append({"Account": account, "Debit" if difference > 0 else "Credit": json_number(abs(difference)),
+                     "ItemDescription": "Differens mot fakturans summa", "Project": project})
+    return rows
 
 
-def _supplier_invoices(seeder: _Seeder, company: Company, suppliers: list[tuple[Record, Trade]], count: int) -> None:
+def _supplier_invoices(
+    seeder: _Seeder, company: Company, suppliers: list[tuple[Record, corpus.Trade]], count: int
+) -> None:
+    """Invoices of the invoice corpus's scenarios in each supplier's template. The record holds what
+    its PDF says, as Fortnox's scanning registers it; few carry the project: the AI fills it in."""
     rng = _rng(seeder.seed, "supplierinvoices")
-    projects = [p for p in company.projects if p["status"] == "active"] or company.projects
-    orders: dict[str, list[dict[str, str]]] = {}
-    for order in company.work_orders:
-        orders.setdefault(order["project_number"], []).append(order)
+    leaders = {project["project_number"]: project["project_leader"] for project in company.projects}
     sequences = {supplier["SupplierNumber"]: rng.randrange(10, 900) for supplier, _ in suppliers}
     for _ in range(count if suppliers else 0):
         supplier, trade = rng.choice(suppliers)
-        project = rng.choice(projects)
         age = rng.randrange(0, 120)
         invoice_date = seeder.today - dt.timedelta(days=age)
         sequences[supplier["SupplierNumber"]] += 1
-        number = _invoice_number(supplier, sequences[supplier["SupplierNumber"]], invoice_date.year)
-        lines = tuple(
-            InvoiceLine(description, rng.randrange(1, 25) * (5 if unit == "m" else 1), unit,
-                        (Decimal(price) * Decimal(rng.randrange(92, 109)) / 100).quantize(CENT, ROUND_HALF_UP))
-            for description, unit, price in rng.sample(trade.items, rng.randrange(1, len(trade.items) + 1))
-        )
-        net = sum((line.amount for line in lines), Decimal(0))
-        vat = (net / 4).quantize(CENT, ROUND_HALF_UP)  # Swedish VAT rounds half up (domain.md §2.4)
+        number = corpus.invoice_number(int(supplier["SupplierNumber"]), sequences[supplier["SupplierNumber"]],
+                                       invoice_date.year)
+        document = corpus.compose(corpus.pick_scenario(rng), rng, company, _corpus_supplier(supplier, trade),
+                                  number=number, invoice_date=invoice_date).document
+        leader = leaders.get(document.project_number or "", "")
         status = rng.choices(("unbooked", "booked", "cancelled"), weights=(42, 55, 3))[0]
-        with_project = rng.random() < (0.1 if status == "unbooked" else 0.4)  # most lack it: the AI fills it in
-        project_field = project["project_number"] if with_project else ""
-        ocr = ocr_number("".join(c for c in number if c.isdigit()))
+        with_project = rng.random() < (0.1 if status == "unbooked" else 0.4)
+        project_field = (document.project_number or "") if with_project else ""
         fields = {
             "SupplierNumber": supplier["SupplierNumber"],
             "InvoiceNumber": number,
             "InvoiceDate": invoice_date.isoformat(),
-            "DueDate": (invoice_date + dt.timedelta(days=int(supplier["TermsOfPayment"]))).isoformat(),
-            "OCR": ocr,
+            "DueDate": document.due_date.isoformat(),
+            "OCR": document.ocr,
             "Project": project_field,
-            "OurReference": project["project_leader"] if rng.random() < 0.5 else "",
+            "OurReference": leader if rng.random() < 0.5 else "",
             "YourReference": supplier["YourReference"],
             "SalesType": "SERVICE" if trade.account == 4600 else "STOCK",
-            "SupplierInvoiceRows": [
-                {"Account": 2440, "Code": "TOT", "Credit": json_number(net + vat)},
-                {"Account": 2641, "Code": "VAT", "Debit": json_number(vat)},
-                *({"Account": trade.account, "Debit": json_number(line.amount), "ItemDescription": line.description,
-                   "Quantity": line.quantity, "Price": json_number(line.price), "Unit": line.unit,
-                   "Project": project_field} for line in lines),
-            ],
+            "SupplierInvoiceRows": _ledger_rows(document, trade.account, project_field),
         }
-        sets: Record = {"AuthorizerName": project["project_leader"] if status == "booked" or rng.random() < 0.4 else ""}
+        sets: Record = {"AuthorizerName": leader if status == "booked" or rng.random() < 0.4 else ""}
         if status == "cancelled":
             sets |= {"Cancelled": True, "Balance": "0"}
         elif status == "booked":
@@ -475,37 +381,14 @@ def _supplier_invoices(seeder: _Seeder, company: Company, suppliers: list[tuple[
                 sets |= {"PaymentPending": rng.random() < 0.15}
         invoice = seeder.add("supplierinvoices", fields, **sets)
         if rng.random() < 0.95:  # the rest arrived without a scanned file
-            _attach(seeder, rng, invoice, supplier, number, fields, lines, net, vat, project, orders)
+            _attach(seeder, rng, invoice, document)
 
 
-def _attach(seeder: _Seeder, rng: random.Random, invoice: Record, supplier: Record, number: str, fields: Record,
-            lines: tuple[InvoiceLine, ...], net: Decimal, vat: Decimal, project: dict[str, str],
-            orders: dict[str, list[dict[str, str]]]) -> None:
+def _attach(seeder: _Seeder, rng: random.Random, invoice: Record, document: InvoiceDocument) -> None:
+    """The invoice's PDF in the archive, rendered on its first download; `source.project_number` is its truth."""
     file_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    seeder.state.archive[file_id] = ArchiveFile(f"faktura-{_slug(number) or number}.pdf", InvoiceDocument(
-        supplier_name=supplier["Name"],
-        supplier_address=(supplier["Address1"], f"{supplier['ZipCode']} {supplier['City']}"),
-        supplier_org_number=supplier["OrganisationNumber"],
-        supplier_vat_number=supplier["VATNumber"],
-        supplier_bankgiro=supplier["BG"],
-        supplier_phone=supplier["Phone1"],
-        supplier_email=supplier["Email"],
-        buyer_name=COMPANY_NAME,
-        buyer_address=COMPANY_ADDRESS,
-        buyer_vat_number=COMPANY_VAT,
-        invoice_number=number,
-        invoice_date=fields["InvoiceDate"],
-        due_date=fields["DueDate"],
-        terms_days=int(supplier["TermsOfPayment"]),
-        ocr=fields["OCR"],
-        your_reference=project["project_leader"],
-        references=_references(rng, project, orders.get(project["project_number"], [])),
-        lines=lines,
-        net=net,
-        vat=vat,
-        total=net + vat,
-        project_number=project["project_number"],
-    ))
+    name = f"faktura-{_slug(document.invoice_number) or document.invoice_number}.pdf"
+    seeder.state.archive[file_id] = ArchiveFile(name, document)
     seeder.add("supplierinvoicefileconnections", {"FileId": file_id, "SupplierInvoiceNumber": invoice["GivenNumber"]})
 
 
