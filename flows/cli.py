@@ -16,6 +16,7 @@ from typing import Annotated  # noqa: E402
 import typer  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from flows.cli_invoices import invoice_app, invoices_app  # noqa: E402
 from flows.console import console  # noqa: E402
 from flows.settings import Settings  # noqa: E402
 
@@ -33,6 +34,8 @@ app.add_typer(connect_app, name="connect")
 dlq_app = typer.Typer(help="Dead letters: calls that failed for good, for manual repair (seed 003 §6.2-6.4).",
                       no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(invoice_app, name="invoice")
+app.add_typer(invoices_app, name="invoices")
 
 Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
 
@@ -135,6 +138,20 @@ def connect_fortnox_command(
             code = typer.prompt("Paste the `code` parameter of the address you were sent to")
     connect_fortnox(settings, open_store(settings.database_url), tenant_id, code, endpoints)
     console.print(f"[green]tenant {tenant_id} is connected to Fortnox at {endpoints.api_url}[/]")
+
+
+@run_app.command("invoice-validation")
+def run_invoice_validation(tenant: Tenant = None) -> None:
+    """Validate new and changed Fortnox supplier invoices: approve, flag for review or complain (seed 002)."""
+    from flows.console import print_validation
+    from flows.invoice_validation import supplier_invoice_validation
+
+    try:
+        summary = supplier_invoice_validation(tenant=tenant)
+    except ValueError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+    print_validation(summary)
 
 
 @run_app.command("export")

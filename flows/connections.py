@@ -9,6 +9,8 @@ import httpx
 import sqlalchemy as sa
 
 from connectors import fortnox as fx
+from connectors.claude_invoice import ClaudeInvoiceReader
+from connectors.graph_mail import GraphMailClient
 from connectors.http import RetryPolicy
 from connectors.oauth import OAuthEndpoints, StoredTokenSource, exchange_code
 from flows.settings import Settings
@@ -74,3 +76,20 @@ def sandbox_code(url: str, redirect_uri: str) -> str:
                           json={"redirect_uri": redirect_uri, "scope": " ".join(fx.SCOPES)}, timeout=10)
     response.raise_for_status()
     return response.json()["code"]
+
+
+def graph_mailer(settings: Settings) -> GraphMailClient | None:
+    """The Microsoft Graph mail client, when an app registration is configured."""
+    if not (settings.graph_tenant_id and settings.graph_client_id and settings.graph_client_secret):
+        return None
+    retry = RetryPolicy(attempts=settings.http_attempts, initial=settings.http_backoff_seconds)
+    return GraphMailClient.for_tenant(settings.graph_tenant_id, settings.graph_client_id,
+                                      settings.graph_client_secret.get_secret_value(), base_url=settings.graph_api_url,
+                                      authority=settings.graph_authority_url, retry=retry)
+
+
+def claude_reader(settings: Settings) -> ClaudeInvoiceReader | None:
+    """Claude as a second reader of invoice PDFs, when an API key is configured."""
+    if settings.anthropic_api_key is None:
+        return None
+    return ClaudeInvoiceReader(settings.anthropic_api_key.get_secret_value(), settings.claude_model)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,6 +15,9 @@ from flows.workcloud_ingest import IngestSummary
 from tasks.export import ExportReport
 from tasks.load import BankImportReport, SyncReport
 from tasks.progress import Listener
+
+if TYPE_CHECKING:  # the validation flow imports PDF and AI libraries the other commands do not need
+    from flows.invoice_validation import ValidationSummary
 
 console = Console()
 
@@ -83,3 +87,14 @@ def print_bank_import(reports: list[BankImportReport], *, dry_run: bool, row_log
             for kind, messages in (("fel", r.errors), ("varning", r.warnings)):
                 for m in messages:
                     console.print(f"  rad {m['row']}: {kind} {m['code']}: {m['message']}")
+
+
+def print_validation(summary: ValidationSummary) -> None:
+    table = Table("tenant", "changed", "analysed", "auto-approved", "80-94", "60-79", "<60", "no PDF", "complaints",
+                  "escalated", title="Supplier-invoice validation")
+    table.add_row(summary.tenant, str(summary.listed), str(summary.processed), str(summary.auto_approved),
+                  str(summary.suggestion), str(summary.alternatives), str(summary.manual), str(summary.no_document),
+                  str(summary.complaints_sent), str(summary.escalated))
+    console.print(table)
+    if summary.failed_writes:
+        console.print(f"[red]{summary.failed_writes} approvals were refused by Fortnox; they wait on the review list[/]")

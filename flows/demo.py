@@ -11,6 +11,8 @@ system's customers and rent invoices are exported. Last, the bank exports are im
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import httpx
@@ -19,14 +21,19 @@ from rich.table import Table
 
 from connectors.sandbox import property_system
 from connectors.sandbox.bank import write_ica, write_swedbank_company
+from connectors.sandbox import graph as graph_sandbox
 from connectors.sandbox.fortnox import FortnoxSandbox
+from connectors.sandbox.invoice_corpus import BUYER
+from connectors.sandbox.graph import GraphSandbox
 from connectors.sandbox.workcloud import generate_company, render, write_exports
 from connectors.workcloud import ExportKind
 from flows.bank_import import bank_import
-from flows.connections import connect_fortnox, sandbox_code, sandbox_endpoints
-from flows.console import console, print_bank_import, print_export, print_ingest, print_sync
+from flows.connections import connect_fortnox, fortnox_client, sandbox_code, sandbox_endpoints
+from flows import reviews
+from flows.console import console, print_bank_import, print_export, print_ingest, print_sync, print_validation
 from flows.export import export
 from flows.import_sync import import_sync
+from flows.invoice_validation import supplier_invoice_validation
 from flows.settings import Settings
 from flows.workcloud_ingest import workcloud_ingest
 from models.audit import AuditRecorder, verify_chain
@@ -93,7 +100,7 @@ def run_demo(workdir: Path) -> None:
 
     _fortnox(settings, engine)
 
-    _section("8. Bank import: the company account at Swedbank and the site manager's ICA card")
+    _section("9. Bank import: the company account at Swedbank and the site manager's ICA card")
     bank_dir = workdir / "bank"
     bank_dir.mkdir(parents=True, exist_ok=True)
     statements = [write_swedbank_company(bank_dir / "Transaktionsrapport_2026-11.csv", 120),
@@ -103,7 +110,7 @@ def run_demo(workdir: Path) -> None:
     for report in bank_import([str(p) for p in statements], tenant=settings.tenant):
         console.print(f"  {report.file}: imported {report.imported}, duplicates {report.duplicates}")
 
-    _section("9. The audit trail")
+    _section("10. The audit trail")
     with engine.connect() as connection:
         report = verify_chain(connection, settings.tenant)
     state = "[green]intact[/]" if report.ok else f"[red]broken at seq {report.first_break.seq}[/]"
@@ -143,3 +150,49 @@ def _fortnox(settings: Settings, engine: sa.Engine) -> None:
         print_export(export(tenant=tenant))
         console.print("again (nothing is due, nothing is created twice):")
         print_export(export(tenant=tenant))
+
+        with GraphSandbox() as graph:
+            _invoice_validation(tenant, graph)
+
+
+def sandbox_company_env(graph: GraphSandbox) -> dict[str, str]:
+    """Settings for the validation against the sandboxes: the sandbox company is the buyer, and
+    complaints go out through the Graph sandbox."""
+    return {
+        "LEDGERFLOW_COMPANY_NAME": BUYER.name, "LEDGERFLOW_COMPANY_ORG_NR": BUYER.org_nr,
+        "LEDGERFLOW_COMPANY_VAT_NUMBER": BUYER.vat_number,
+        "LEDGERFLOW_COMPANY_INVOICE_ADDRESS": json.dumps(BUYER.invoice_address),
+        "LEDGERFLOW_COMPANY_CONTACT_EMAIL": graph_sandbox.MAILBOXES[0],
+        "LEDGERFLOW_GRAPH_TENANT_ID": graph_sandbox.TENANT_ID, "LEDGERFLOW_GRAPH_CLIENT_ID": graph_sandbox.CLIENT_ID,
+        "LEDGERFLOW_GRAPH_CLIENT_SECRET": graph_sandbox.CLIENT_SECRET, "LEDGERFLOW_GRAPH_SENDER": graph_sandbox.MAILBOXES[0],
+        "LEDGERFLOW_GRAPH_API_URL": graph.url, "LEDGERFLOW_GRAPH_AUTHORITY_URL": graph.url,
+        "LEDGERFLOW_INVOICE_REVIEWER_EMAIL": graph_sandbox.MAILBOXES[0],
+    }
+
+
+def _invoice_validation(tenant: str, graph: GraphSandbox) -> None:
+    _section("8. Supplier invoices: PDF -> fields -> project -> approve in Fortnox, or flag for review")
+    os.environ.update(sandbox_company_env(graph))
+    settings = Settings()
+    print_validation(supplier_invoice_validation(tenant=tenant))
+    waiting = reviews.list_flagged(settings, tenant)
+    table = Table("löpnr", "leverantör", "förfaller", "konf.", "förslag", "skäl", title="Att granska (most urgent first)")
+    for r in waiting[:8]:
+        table.add_row(r.given_number, r.supplier_name or "", str(r.due_date), f"{r.confidence} %",
+                      r.project_number or "-", "; ".join(r.reasons)[:70])
+    console.print(table)
+    suggested = next((r for r in waiting if r.band == "suggestion" and r.project_number), None)
+    if suggested:
+        done = reviews.approve(settings, tenant, suggested.given_number, "matilda")
+        with fortnox_client(settings, open_store(settings.database_url), tenant) as client:
+            in_fortnox = client.supplier_invoice(done.given_number)
+        console.print(f"matilda approved {done.given_number}; Fortnox now says Project={in_fortnox.project!r}, "
+                      f"Comments={in_fortnox.comments!r}")
+    unknown = next((r for r in waiting if r.band == "manual" and r.status == "pending"), None)
+    if unknown:
+        done = reviews.reject(settings, tenant, unknown.given_number, "matilda", "Saknar projektnummer")
+        mail = graph.state.messages[-1]
+        console.print(f"rejected {done.given_number}: complaint '{mail['subject']}' to "
+                      f"{', '.join(done.complaint['to'])} with {', '.join(done.complaint['attachments'])}")
+    console.print("the next run decides nothing again (nothing changed in Fortnox):")
+    print_validation(supplier_invoice_validation(tenant=tenant))

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.invoice_review import Buyer
 from models.secrets import SecretCipher
 
 
@@ -36,6 +37,57 @@ class Settings(BaseSettings):
     http_backoff_seconds: float = Field(1.0, gt=0, description="First backoff; doubles per try (1, 2, 4, 8, 16 s)")
 
     bank_max_file_mb: int = Field(10, ge=1, description="Largest bank export accepted (seed 004 §5.1.1: 10 MB)")
+
+    # Supplier-invoice validation (seed 002 BC11)
+    company_name: str | None = Field(None, description="Our company as suppliers must invoice it")
+    company_org_nr: str | None = Field(None, description="Our org.nr, NNNNNN-NNNN")
+    company_vat_number: str | None = Field(None, description="Our VAT number (default SE + org.nr + 01)")
+    company_invoice_address: list[str] = Field(default_factory=list, description="Postal lines under the name "
+                                               '(JSON list, e.g. ["Box 123", "753 23 Uppsala"])')
+    company_contact_email: str | None = Field(None, description="Who suppliers answer a complaint to")
+    anthropic_api_key: SecretStr | None = Field(None, description="Also read invoices with Claude when set")
+    claude_model: str = Field("claude-sonnet-5-5", description="The Claude model that reads invoices")
+    invoice_auto_reject: bool = Field(False, description="Send a complaint by itself below 60 % confidence")
+    invoice_escalation_days: int = Field(3, ge=0, description="Flagged invoices due this soon are escalated")
+    invoice_reviewer_email: str | None = Field(None, description="Who gets escalation notices (the reviewer)")
+    review_api_token: SecretStr | None = Field(None, description="Bearer token of the review HTTP API")
+    graph_tenant_id: str | None = Field(None, description="Microsoft Entra tenant of the mail app")
+    graph_client_id: str | None = Field(None, description="Client id of the app with Mail.Send")
+    graph_client_secret: SecretStr | None = Field(None, description="Its client secret")
+    graph_sender: str | None = Field(None, description="Mailbox complaints are sent from")
+    graph_api_url: str = Field("https://graph.microsoft.com/", description="Microsoft Graph (or its sandbox)")
+    graph_authority_url: str = Field("https://login.microsoftonline.com", description="Token authority")
+
+    # Alerting (INT-01-OPS-002) and retention (INT-01-OPS-003), docs/runbook.md
+    alert_window_minutes: int = Field(60, ge=1, description="How far back each alert check looks")
+    alert_error_rate: float = Field(0.05, ge=0, le=1, description="Alert when more than this share of a system's "
+                                    "records failed (quarantined or dead-lettered) within the window")
+    alert_slow_seconds: float = Field(900, gt=0, description="Alert when one dataset's sync took longer than this")
+    alert_cooldown_minutes: int = Field(60, ge=0, description="The same alert is not sent again within this time")
+    alert_webhook_url: str | None = Field(None, description="POST every alert here as JSON")
+    alert_webhook_secret: SecretStr | None = Field(None, description="Signs webhook bodies: header "
+                                                   "X-Ledgerflow-Signature: sha256=<HMAC-SHA256 hex>")
+    alert_email: list[str] = Field(default_factory=list, description="Who gets alert e-mails through Microsoft "
+                                   'Graph, from graph_sender (JSON list, e.g. ["drift@example.se"])')
+    retention_log_months: int = Field(12, ge=12, description="Keep sync logs, jobs, dead letters and alerts this "
+                                      "long (OPS-003: at least 12 months)")
+    retention_personal_months: int = Field(24, ge=1, description="Then anonymise the personal data of invoice "
+                                           "reviews (reviewer, comments, references) kept for the bookkeeping")
+    jurisdiction: str = Field("SE", description="Bookkeeping law deciding how long documents and the audit "
+                              "trail are kept: SE 7 years, DK 5 years")
+    tenant_jurisdictions: dict[str, str] = Field(
+        default_factory=dict, description='Tenants under another law than `jurisdiction` (JSON, e.g. {"acme-dk": "DK"})'
+    )
+
+    reports_dir: Path = Field(Path("var/reports"), description="Where reconciliation reports (HTML and CSV) are "
+                              "written: <reports_dir>/<tenant>/<kind>-<period>/")
+
+    def buyer(self) -> Buyer | None:
+        """Our company for the invoice checks and complaints, when configured."""
+        if not (self.company_name and self.company_org_nr):
+            return None
+        return Buyer(name=self.company_name, org_nr=self.company_org_nr, vat_number=self.company_vat_number,
+                     invoice_address=tuple(self.company_invoice_address), contact_email=self.company_contact_email)
 
     def cipher(self) -> SecretCipher:
         if self.encryption_key is not None:

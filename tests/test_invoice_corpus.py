@@ -182,7 +182,7 @@ def test_a_scan_has_no_text_and_no_fields(grid: list[CorpusInvoice]) -> None:
 
 def test_identity_numbers_have_valid_check_digits(mix: list[CorpusInvoice]) -> None:
     read = [invoice.truth.fields for invoice in mix if invoice.scenario != "image_only"]
-    assert orgnr.is_valid(BUYER.org_number) and se_vat.is_valid(BUYER.vat_number)
+    assert orgnr.is_valid(BUYER.org_nr) and se_vat.is_valid(BUYER.vat_number)
     for fields in read:
         assert fields.ocr and luhn.is_valid(fields.ocr)
         assert orgnr.is_valid(fields.supplier_org_nr or "") and se_vat.is_valid(fields.supplier_vat_number or "")

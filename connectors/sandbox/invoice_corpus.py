@@ -51,7 +51,7 @@ from connectors.sandbox.fortnox.pdf import LAYOUTS, InvoiceDocument, InvoiceLine
 from connectors.sandbox.fortnox.shapes import CENT
 from connectors.sandbox.workcloud import Company, generate_company
 from models.invoice_review import (
-    Band, DocumentProblemCode, ExtractedFields, ExtractedLine, HintKind, ProjectHint, VatLine,
+    Band, Buyer, DocumentProblemCode, ExtractedFields, ExtractedLine, HintKind, ProjectHint, VatLine,
 )
 
 Project = dict[str, str]  # a WorkCloud project row
@@ -182,18 +182,9 @@ LOW_VAT_ITEMS = (  # legitimately not 25 %: food for a site meeting, a book; des
 )
 
 
-@dataclass(frozen=True)
-class Buyer:
-    name: str
-    address: tuple[str, ...]
-    org_number: str
-
-    @property
-    def vat_number(self) -> str:
-        return vat_number(self.org_number)
-
-
-BUYER = Buyer("Ekbacken Bygg AB", ("Kungsängsvägen 21", "753 23 Uppsala"), _dashed(with_luhn("559138124")))
+_BUYER_ORG_NR = _dashed(with_luhn("559138124"))
+BUYER = Buyer(name="Ekbacken Bygg AB", org_nr=_BUYER_ORG_NR, vat_number=vat_number(_BUYER_ORG_NR),
+              invoice_address=("Kungsängsvägen 21", "753 23 Uppsala"))
 """The sandbox company every invoice is addressed to (the builder of `workcloud.generate_company`)."""
 OFFICE = ("Matilda Björklind", "Rebecka Englund")  # the buyer's office staff: a reference that leads no project
 CONTACTS = ("Per Holm", "Anna Berg", "Mikael Ek", "Sara Lund", "Johan Strand", "Eva Dahl", "Peter Wall", "Lena Fors")
@@ -677,7 +668,7 @@ def compose(scenario: str, rng: random.Random, company: Company, supplier: Suppl
         supplier_phone=supplier.phone,
         supplier_email=supplier.email,
         buyer_name=BUYER.name,
-        buyer_address=BUYER.address,
+        buyer_address=BUYER.invoice_address,
         buyer_vat_number=BUYER.vat_number,
         invoice_number=number,
         invoice_date=invoice_date,

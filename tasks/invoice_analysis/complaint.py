@@ -17,7 +17,6 @@ import functools
 import html
 import io
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -25,12 +24,12 @@ import pymupdf
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors import fortnox as fx
+from connectors import mupdf
 from connectors.graph_mail import Attachment, MailMessage, Recipient
 from models.invoice_review import Buyer, Check
 from models.projects import Project
 
 GUIDELINES_NAME = "Faktureringsriktlinjer.pdf"
-_MUPDF = threading.Lock()  # MuPDF's context is not thread-safe
 _SEPARATORS = re.compile(r"[;,\s]+")
 
 
@@ -137,7 +136,7 @@ _CSS = "body {font-family: sans-serif; font-size: 10pt;} h1 {font-size: 20pt;} h
 @functools.lru_cache(maxsize=8)
 def invoicing_guidelines(buyer: Buyer) -> bytes:
     """The guidelines as a PDF (A4, real text). Made once per buyer and process: every complaint attaches it."""
-    with _MUPDF:
+    with mupdf.LOCK:
         story = pymupdf.Story(html=_guidelines_html(buyer), user_css=_CSS)
         buffer = io.BytesIO()
         writer = pymupdf.DocumentWriter(buffer)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,12 +24,13 @@ from typing import Literal
 
 import pymupdf
 
+from connectors import mupdf
+
 A4 = pymupdf.paper_rect("a4")
 LEFT, RIGHT = 56.0, A4.width - 56.0
 ROW = 16.0  # height of a table row
 ROWS_END = 762.0  # rows and totals stay above the footer
 SCAN_DPI = 100
-_MUPDF = threading.Lock()  # MuPDF's context is not thread-safe, and downloads render in a thread pool
 
 FONTS = {"helv": ("helv", "hebo"), "tiro": ("tiro", "tibo"), "cour": ("cour", "cobo")}  # regular, bold
 BASE14 = {"helv": "Helvetica", "hebo": "Helvetica-Bold", "tiro": "Times-Roman", "tibo": "Times-Bold",
@@ -470,7 +470,7 @@ def _scan(pdf: pymupdf.Document) -> pymupdf.Document:
 
 
 def render(doc: InvoiceDocument) -> bytes:
-    with _MUPDF:
+    with mupdf.LOCK:
         pdf = _draw(doc)
         if doc.scanned:
             pdf = _scan(pdf)
@@ -484,7 +484,7 @@ def render(doc: InvoiceDocument) -> bytes:
 
 def encrypt(data: bytes, password: str) -> bytes:
     """`data` protected with AES-256: it opens only with `password`."""
-    with _MUPDF:
+    with mupdf.LOCK:
         pdf = pymupdf.open(stream=data, filetype="pdf")
         locked = pdf.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=password, owner_pw=password + "-ägare")
         pdf.close()

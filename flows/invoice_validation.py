@@ -1,0 +1,181 @@
+"""Supplier-invoice validation every 5 minutes (seed 002 BC11, the hybrid model).
+
+New and changed Fortnox supplier invoices → their PDFs → fields (rules, plus Claude when a key is
+set) → project match against the registry (WorkCloud and Fortnox projects) → checks →
+confidence. At 95 % or more the project and an "AI-validerad" comment go to Fortnox; below, the
+invoice joins the reviewer's list (`ledgerflow invoices flagged`, the review API). Below 60 %
+a complaint is sent by itself only when `invoice_auto_reject` is on. Flagged invoices due within
+`invoice_escalation_days` are escalated to the reviewer once. Every decision is stored with its
+reasons, and audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+
+from prefect import flow, get_run_logger, runtime
+from prefect.artifacts import create_table_artifact
+
+from connectors import fortnox as fx
+from connectors.graph_mail import GraphMailClient
+from connectors.http import ApiError
+from flows.connections import claude_reader, fortnox_client, graph_mailer
+from flows.settings import Settings
+from models.audit import AuditRecorder
+from models.bookkeeping import get_cursor, set_cursor
+from models.invoice_review import Analysis, Band, Buyer
+from models.reviews import OPEN, decide, find, flagged, known_versions, mark_escalated, save_analysis
+from models.store import open_store
+from tasks.invoice_analysis.actions import (
+    approval_comment, registry_project, send_complaint, write_project,
+)
+from tasks.invoice_analysis.complaint import FlaggedInvoice, compose_escalation
+from tasks.invoice_analysis.documents import Reader, analyze_documents
+from tasks.invoice_analysis.inbox import Incoming, fetch_documents, needs_decision, seen
+from tasks.invoice_analysis.registry import Registry
+
+CURSOR = "supplier_invoice_validation"
+CURSOR_OVERLAP = dt.timedelta(seconds=60)
+AI = "ai"
+
+
+@dataclass
+class ValidationSummary:
+    """What one run did; the Prefect table artifact and the CLI show it."""
+
+    tenant: str
+    listed: int = 0  # changed in Fortnox since the last run
+    processed: int = 0  # analysed (new or changed, not booked, without a project)
+    auto_approved: int = 0
+    suggestion: int = 0
+    alternatives: int = 0
+    manual: int = 0
+    complaints_sent: int = 0
+    escalated: int = 0
+    failed_writes: int = 0  # approvals Fortnox refused: left on the list with the reason
+    no_document: int = 0
+    decisions: list[dict[str, object]] = field(default_factory=list)
+
+
+def _buyer(settings: Settings) -> Buyer:
+    buyer = settings.buyer()
+    if buyer is None:
+        raise ValueError("set LEDGERFLOW_COMPANY_NAME and LEDGERFLOW_COMPANY_ORG_NR: the checks need to know "
+                         "who the invoices must be addressed to")
+    return buyer
+
+
+@flow(name="supplier_invoice_validation", log_prints=True)
+def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
+    """Validate the tenant's new and changed Fortnox supplier invoices."""
+    settings = Settings()
+    tenant_id = tenant or settings.tenant
+    buyer = _buyer(settings)
+    engine = open_store(settings.database_url)
+    logger = get_run_logger()
+    summary = ValidationSummary(tenant_id)
+    now = dt.datetime.now(dt.UTC)
+    audit = AuditRecorder(tenant_id, f"supplier_invoice_validation/{runtime.flow_run.id or 'local'}")
+    mailer = graph_mailer(settings)
+    with engine.connect() as connection:
+        cursor = get_cursor(connection, tenant_id, "fortnox", CURSOR)
+        registry = Registry.from_store(connection, tenant_id)
+    since = dt.datetime.fromisoformat(cursor) if cursor else None
+    next_cursor = now - CURSOR_OVERLAP
+
+    with fortnox_client(settings, engine, tenant_id) as client:
+        items = list(client.supplier_invoices(since))
+        summary.listed = len(items)
+        with engine.connect() as connection:
+            versions = known_versions(connection, tenant_id, [item.given_number for item in items])
+        todo = [seen(item) for item in items if needs_decision(item, versions)]
+        documents = fetch_documents(client, todo)
+        reader = Reader(engine, tenant_id, claude_reader(settings))
+        analyses = analyze_documents([(d.file_name, d.pdf) for d in documents], reader, registry, buyer)
+
+        with engine.begin() as connection:
+            for incoming, analysis in zip(documents, analyses, strict=True):
+                _decide(connection, client, mailer, settings, tenant_id, buyer, registry, incoming, analysis,
+                        audit, now, summary)
+            audit.flush(connection)
+            set_cursor(connection, tenant_id, "fortnox", CURSOR, next_cursor.isoformat())
+    summary.processed = len(documents)
+    summary.escalated = _escalate(engine, mailer, settings, tenant_id, now)
+
+    logger.info("%s: %d listed, %d analysed, %d auto-approved, %d to review, %d complaints", tenant_id,
+                summary.listed, summary.processed, summary.auto_approved,
+                summary.suggestion + summary.alternatives + summary.manual, summary.complaints_sent)
+    create_table_artifact(
+        key=f"invoice-validation-{re.sub(r'[^a-z0-9-]+', '-', tenant_id.lower())}",
+        table=[{k: v for k, v in asdict(summary).items() if k != "decisions"}],
+        description="Supplier-invoice validation: processed, auto-approved, flagged per band, complaints sent",
+    )
+    return summary
+
+
+def _decide(connection, client: fx.FortnoxClient, mailer: GraphMailClient | None, settings: Settings,  # type: ignore[no-untyped-def]
+            tenant_id: str, buyer: Buyer, registry: Registry, incoming: Incoming, analysis: Analysis,
+            audit: AuditRecorder, now: dt.datetime, summary: ValidationSummary) -> None:
+    """Act on one analysis and store it: approve in Fortnox, flag, or (optionally) complain."""
+    invoice = incoming.invoice
+    status, decided_by, comment = "pending", None, None
+    if incoming.pdf is None:
+        summary.no_document += 1
+    if analysis.band is Band.AUTO_APPROVE and analysis.project:
+        project = registry.project(analysis.project)
+        comment = approval_comment(analysis.project, project.name if project else None, confidence=analysis.confidence)
+        try:
+            write_project(client, invoice.given_number, analysis.project, comment)
+            status, decided_by = "auto_approved", AI
+            summary.auto_approved += 1
+        except ApiError as error:
+            comment = f"Fortnox tog inte emot projektet: {error}"
+            summary.failed_writes += 1
+    review_id = save_analysis(connection, tenant_id, invoice, analysis, status, decided_by, comment, audit, now)
+    if status == "pending":
+        band = Band.SUGGESTION if analysis.band is Band.AUTO_APPROVE else analysis.band  # a refused auto-approval
+        setattr(summary, band.value, getattr(summary, band.value) + 1)
+    if status == "pending" and analysis.band is Band.MANUAL and settings.invoice_auto_reject and mailer:
+        review = find(connection, tenant_id, review_id)
+        assert review is not None
+        reasons = [c.message for c in analysis.checks if not c.ok and c.severity == "error"] or [
+            "Fakturan saknar uppgifter som knyter den till ett av våra projekt"]
+        try:
+            complaint = send_complaint(client, mailer, settings.graph_sender, review, buyer, reasons, None, now)
+        except (ApiError, ValueError) as error:
+            get_run_logger().warning("invoice %s: no complaint sent: %s", invoice.given_number, error)
+        else:
+            decide(connection, tenant_id, review, "rejected", AI, audit, now, comment="; ".join(reasons),
+                   complaint=complaint)
+            summary.complaints_sent += 1
+    summary.decisions.append({"given_number": invoice.given_number, "project": analysis.project,
+                              "confidence": analysis.confidence, "band": str(analysis.band), "status": status})
+
+
+def _escalate(engine, mailer: GraphMailClient | None, settings: Settings, tenant_id: str,  # type: ignore[no-untyped-def]
+              now: dt.datetime) -> int:
+    """Step 9: flagged invoices due within the escalation window, not escalated before, go to the
+    reviewer in one notice. Without mail or a reviewer they stay on the list and are logged."""
+    horizon = now.date() + dt.timedelta(days=settings.invoice_escalation_days)
+    with engine.connect() as connection:
+        due = [r for r in flagged(connection, tenant_id, OPEN)
+               if r.due_date and r.due_date <= horizon and r.escalated_at is None]
+    if not due:
+        return 0
+    if mailer is None or not settings.invoice_reviewer_email:
+        get_run_logger().warning("%d flagged invoices are due within %d days; no reviewer e-mail is configured",
+                                 len(due), settings.invoice_escalation_days)
+        return 0
+    notice = compose_escalation([FlaggedInvoice.model_validate(r, from_attributes=True) for r in due],
+                                settings.invoice_reviewer_email, now.date(),
+                                within_days=settings.invoice_escalation_days)
+    mailer.send(notice, settings.graph_sender)
+    with engine.begin() as connection:
+        mark_escalated(connection, [r.id for r in due], now)
+    return len(due)
+
+
+if __name__ == "__main__":
+    supplier_invoice_validation()

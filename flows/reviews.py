@@ -1,0 +1,117 @@
+"""The reviewer's actions on flagged supplier invoices (seed 002 §4.3 flow 2 and 3, §5.4).
+
+Approve writes the project to Fortnox; reject e-mails the supplier a complaint and marks the
+invoice "Reklamerad"; wait parks it (e.g. while the project leader is asked). The command line
+and the review API both call these, so a decision means the same thing wherever it is made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from connectors.http import ApiError
+from flows.connections import fortnox_client, graph_mailer
+from flows.settings import Settings
+from models.audit import AuditRecorder
+from models.reviews import OPEN, Review, decide, find, flagged
+from models.store import open_store
+from tasks.invoice_analysis.actions import approval_comment, registry_project, send_complaint, write_project
+from tasks.invoice_analysis.registry import Registry
+
+StatusFilter = Literal["pending", "approved", "rejected"]
+ConfidenceFilter = Literal["<60", "60-79", "80-94"]
+STATUSES: dict[str, tuple[str, ...]] = {"pending": OPEN, "approved": ("approved", "auto_approved"),
+                                        "rejected": ("rejected",)}
+BANDS = {"<60": "manual", "60-79": "alternatives", "80-94": "suggestion"}
+
+
+class ReviewError(Exception):
+    """A decision that cannot be made; `code` is stable (the API's error code), the message Swedish."""
+
+    def __init__(self, code: str, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def list_flagged(settings: Settings, tenant_id: str, status: StatusFilter = "pending",
+                 confidence: ConfidenceFilter | None = None) -> list[Review]:
+    with open_store(settings.database_url).connect() as connection:
+        return flagged(connection, tenant_id, STATUSES[status], [BANDS[confidence]] if confidence else None)
+
+
+def _open_review(settings: Settings, tenant_id: str, key: str) -> Review:
+    with open_store(settings.database_url).connect() as connection:
+        review = find(connection, tenant_id, key)
+    if review is None:
+        raise ReviewError("not_found", f"Ingen granskning av faktura {key}", 404)
+    if review.status not in OPEN:
+        raise ReviewError("already_decided", f"Faktura {review.given_number} är redan {review.status} "
+                          f"({review.decided_by}, {review.decided_at:%Y-%m-%d %H:%M})")
+    return review
+
+
+def _decided(settings: Settings, tenant_id: str, review: Review, status: Literal["approved", "rejected", "waiting"],
+             reviewer: str, **values: object) -> Review:
+    now = dt.datetime.now(dt.UTC)
+    engine = open_store(settings.database_url)
+    audit = AuditRecorder(tenant_id, f"review/{reviewer}")
+    with engine.begin() as connection:
+        decide(connection, tenant_id, review, status, reviewer, audit, now, **values)  # type: ignore[arg-type]
+        audit.flush(connection)
+        decided = find(connection, tenant_id, review.id)
+    assert decided is not None
+    return decided
+
+
+def approve(settings: Settings, tenant_id: str, key: str, reviewer: str, project: str | None = None,
+            note: str | None = None) -> Review:
+    """Approve with `project` (default: the AI's suggestion) and write it to Fortnox."""
+    review = _open_review(settings, tenant_id, key)
+    engine = open_store(settings.database_url)
+    with engine.connect() as connection:
+        registry = Registry.from_store(connection, tenant_id)
+    number = project or review.project_number
+    if not number:
+        raise ReviewError("project_required", "Ange projekt: AI:n hade inget förslag", 400)
+    known = registry.project(number)
+    if known is None:
+        raise ReviewError("unknown_project", f"Projekt {number} finns inte i projektregistret", 400)
+    comment = approval_comment(known.number, known.name, reviewer=reviewer, note=note)
+    try:
+        with fortnox_client(settings, engine, tenant_id) as client:
+            write_project(client, review.given_number, known.number, comment)
+    except ApiError as error:
+        raise ReviewError("fortnox_refused", f"Fortnox tog inte emot projektet: {error}", 502) from error
+    return _decided(settings, tenant_id, review, "approved", reviewer, project_number=known.number, comment=comment)
+
+
+def reject(settings: Settings, tenant_id: str, key: str, reviewer: str, reason: str,
+           correct_project: str | None = None) -> Review:
+    """Send the supplier a complaint (reklamation) and mark the invoice "Reklamerad" in Fortnox."""
+    review = _open_review(settings, tenant_id, key)
+    buyer = settings.buyer()
+    mailer = graph_mailer(settings)
+    if buyer is None or mailer is None:
+        raise ReviewError("mail_not_configured", "Reklamation kräver LEDGERFLOW_COMPANY_* och LEDGERFLOW_GRAPH_*", 503)
+    engine = open_store(settings.database_url)
+    with engine.connect() as connection:
+        registry = Registry.from_store(connection, tenant_id)
+    project = registry_project(registry, correct_project)
+    if correct_project and project is None:
+        raise ReviewError("unknown_project", f"Projekt {correct_project} finns inte i projektregistret", 400)
+    try:
+        with fortnox_client(settings, engine, tenant_id) as client, mailer:
+            complaint = send_complaint(client, mailer, settings.graph_sender, review, buyer, [reason], project,
+                                       dt.datetime.now(dt.UTC))
+    except ApiError as error:
+        raise ReviewError("send_failed", f"Reklamationen kunde inte skickas: {error}", 502) from error
+    except ValueError as error:  # e.g. the supplier has no e-mail address in Fortnox
+        raise ReviewError("cannot_complain", str(error), 400) from error
+    return _decided(settings, tenant_id, review, "rejected", reviewer, comment=reason, complaint=complaint,
+                    project_number=project.project_number if project else None)
+
+
+def wait(settings: Settings, tenant_id: str, key: str, reviewer: str, note: str | None = None) -> Review:
+    review = _open_review(settings, tenant_id, key)
+    return _decided(settings, tenant_id, review, "waiting", reviewer, comment=note)

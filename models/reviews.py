@@ -1,0 +1,197 @@
+"""Invoice reviews: what the validation decided about each Fortnox supplier invoice, and why.
+
+Seed 002 BC11 §4.3: every result is stored (step 6), the reviewer's list is ordered by urgency,
+and every decision (the AI's or a person's) is logged. A review row is keyed by the invoice's
+Fortnox number; each change of its status also writes an audit event, so the chain shows who
+decided what, when, and on which evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from models.audit import AuditRecorder
+from models.invoice_review import Analysis, Band, ReviewStatus
+from models.tables import invoice_reviews
+
+OPEN: tuple[ReviewStatus, ...] = ("pending", "waiting")  # still on the reviewer's list
+
+
+@dataclass(frozen=True)
+class Review:
+    id: str
+    given_number: str
+    invoice_number: str | None
+    supplier_number: str | None
+    supplier_name: str | None
+    invoice_date: dt.date | None
+    due_date: dt.date | None
+    total: Decimal | None
+    currency: str | None
+    source_version: str
+    pdf_sha256: str | None
+    analysis: dict[str, Any] | None
+    project_number: str | None
+    confidence: int
+    band: str
+    status: str
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    comment: str | None
+    complaint: dict[str, Any] | None
+    escalated_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: sa.Row[Any]) -> Review:
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+    @property
+    def alternatives(self) -> list[dict[str, Any]]:
+        return list((self.analysis or {}).get("candidates", [])[1:])
+
+    @property
+    def reasons(self) -> list[str]:
+        candidates = (self.analysis or {}).get("candidates", [])
+        return list(candidates[0].get("reasons", [])) if candidates else []
+
+
+@dataclass(frozen=True)
+class InvoiceSeen:
+    """A supplier invoice as the validation found it in Fortnox (the review's header)."""
+
+    given_number: str
+    invoice_number: str | None
+    supplier_number: str | None
+    supplier_name: str | None
+    invoice_date: dt.date | None
+    due_date: dt.date | None
+    total: Decimal | None
+    currency: str | None
+    source_version: str  # a hash of what decides the review: a changed invoice gets a new one
+
+
+def known_versions(connection: sa.Connection, tenant_id: str, given_numbers: Iterable[str]) -> dict[str, str]:
+    """The source version each of these invoices was last decided on."""
+    numbers = list(given_numbers)
+    if not numbers:
+        return {}
+    rows = connection.execute(
+        sa.select(invoice_reviews.c.given_number, invoice_reviews.c.source_version)
+        .where(invoice_reviews.c.tenant_id == tenant_id, invoice_reviews.c.given_number.in_(numbers))
+    )
+    return {number: version for number, version in rows}
+
+
+def save_analysis(
+    connection: sa.Connection,
+    tenant_id: str,
+    invoice: InvoiceSeen,
+    analysis: Analysis | None,
+    status: ReviewStatus,
+    decided_by: str | None,
+    comment: str | None,
+    audit: AuditRecorder,
+    now: dt.datetime,
+    *,
+    confidence: int | None = None,
+    band: Band | None = None,
+) -> str:
+    """Store a (re)decided invoice: the whole analysis, its outcome and an audit event.
+
+    `analysis` is None only when there was no document to analyse; `confidence`/`band` then say
+    what that means (0, manual).
+    """
+    values: dict[str, Any] = {
+        "invoice_number": invoice.invoice_number, "supplier_number": invoice.supplier_number,
+        "supplier_name": invoice.supplier_name, "invoice_date": invoice.invoice_date, "due_date": invoice.due_date,
+        "total": invoice.total, "currency": invoice.currency, "source_version": invoice.source_version,
+        "pdf_sha256": analysis.extraction.sha256 if analysis else None,
+        "analysis": analysis.model_dump(mode="json") if analysis else None,
+        "project_number": analysis.project if analysis else None,
+        "confidence": analysis.confidence if analysis else (confidence or 0),
+        "band": str(analysis.band if analysis else (band or Band.MANUAL)),
+        "status": status, "decided_by": decided_by, "decided_at": now if decided_by else None, "comment": comment,
+        "complaint": None, "escalated_at": None, "updated_at": now,
+    }
+    existing = connection.execute(
+        sa.select(invoice_reviews.c.id).where(invoice_reviews.c.tenant_id == tenant_id,
+                                              invoice_reviews.c.given_number == invoice.given_number)
+    ).scalar_one_or_none()
+    if existing is None:
+        review_id = str(uuid.uuid4())
+        connection.execute(invoice_reviews.insert().values(id=review_id, tenant_id=tenant_id,
+                                                           given_number=invoice.given_number, created_at=now, **values))
+    else:
+        review_id = existing
+        connection.execute(invoice_reviews.update().where(invoice_reviews.c.id == review_id).values(**values))
+    audit.record("create" if existing is None else "update", "invoice_review", review_id, occurred_at=now,
+                 new_state={k: values[k] for k in ("project_number", "confidence", "band", "status", "decided_by",
+                                                   "comment", "pdf_sha256")},
+                 details={"given_number": invoice.given_number, "source_system": "fortnox"})
+    return review_id
+
+
+def find(connection: sa.Connection, tenant_id: str, key: str) -> Review | None:
+    """A review by its id, or by the Fortnox invoice number (what a reviewer sees and types)."""
+    row = connection.execute(
+        sa.select(invoice_reviews).where(invoice_reviews.c.tenant_id == tenant_id,
+                                         sa.or_(invoice_reviews.c.id == key, invoice_reviews.c.given_number == key))
+    ).first()
+    return Review.of(row) if row else None
+
+
+def flagged(
+    connection: sa.Connection,
+    tenant_id: str,
+    statuses: Iterable[str] = OPEN,
+    bands: Iterable[str] | None = None,
+) -> list[Review]:
+    """The reviewer's list: most urgent first (due date, then the least sure), seed 002 §4.3 and
+    issue step 9. Invoices without a due date come last."""
+    query = sa.select(invoice_reviews).where(invoice_reviews.c.tenant_id == tenant_id,
+                                             invoice_reviews.c.status.in_(list(statuses)))
+    if bands is not None:
+        query = query.where(invoice_reviews.c.band.in_(list(bands)))
+    query = query.order_by(invoice_reviews.c.due_date.is_(None), invoice_reviews.c.due_date,
+                           invoice_reviews.c.confidence, invoice_reviews.c.given_number)
+    return [Review.of(row) for row in connection.execute(query)]
+
+
+def decide(
+    connection: sa.Connection,
+    tenant_id: str,
+    review: Review,
+    status: ReviewStatus,
+    decided_by: str,
+    audit: AuditRecorder,
+    now: dt.datetime,
+    *,
+    project_number: str | None = None,
+    comment: str | None = None,
+    complaint: dict[str, Any] | None = None,
+) -> None:
+    """A reviewer's decision (approve, reject, wait), with an audit event naming them."""
+    values: dict[str, Any] = {"status": status, "decided_by": decided_by, "decided_at": now, "updated_at": now,
+                              "comment": comment}
+    if project_number is not None:
+        values["project_number"] = project_number
+    if complaint is not None:
+        values["complaint"] = complaint
+    connection.execute(invoice_reviews.update().where(invoice_reviews.c.id == review.id).values(**values))
+    audit.record("update", "invoice_review", review.id, occurred_at=now,
+                 previous_state={"status": review.status, "project_number": review.project_number},
+                 new_state={k: v for k, v in values.items() if k not in ("decided_at", "updated_at")},
+                 details={"given_number": review.given_number, "action": status})
+
+
+def mark_escalated(connection: sa.Connection, review_ids: Iterable[str], now: dt.datetime) -> None:
+    ids = list(review_ids)
+    if ids:
+        connection.execute(invoice_reviews.update().where(invoice_reviews.c.id.in_(ids)).values(escalated_at=now))

@@ -1,0 +1,59 @@
+"""Step 1-2: the Fortnox supplier invoices that need a decision, and their PDFs.
+
+An invoice needs one when it is new or changed since it was last decided, is neither cancelled
+nor booked (a booked invoice is past attestation: Fortnox no longer lets its project change)
+and has no project yet. "Changed" is judged on what the decision rests on (supplier, number,
+dates, amount), so our own write-back of `Project` and `Comments` never makes an invoice look
+changed, and a decided invoice is not decided again unless it really changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from connectors import fortnox as fx
+from models.reviews import InvoiceSeen
+
+PDF_WORKERS = 4  # requests in flight; the client's shared limiter keeps the pace within Fortnox's limit
+
+
+@dataclass(frozen=True)
+class Incoming:
+    invoice: InvoiceSeen
+    file_name: str  # the archive file's name, or the invoice's when it has none
+    pdf: bytes | None  # None: no document connected
+
+
+def seen(item: fx.SupplierInvoiceItem) -> InvoiceSeen:
+    decisive = "|".join(str(v) for v in (item.supplier_number, item.invoice_number, item.invoice_date, item.due_date,
+                                          item.total, item.currency))
+    return InvoiceSeen(item.given_number, item.invoice_number, item.supplier_number, item.supplier_name,
+                       item.invoice_date, item.due_date, item.total, item.currency,
+                       hashlib.sha256(decisive.encode()).hexdigest())
+
+
+def needs_decision(item: fx.SupplierInvoiceItem, decided_versions: dict[str, str]) -> bool:
+    cancelled = bool((item.model_extra or {}).get("Cancelled"))
+    return (not cancelled and not item.booked and not item.project
+            and decided_versions.get(item.given_number) != seen(item).source_version)
+
+
+@task(name="fetch-invoice-documents", cache_policy=NO_CACHE)
+def fetch_documents(client: fx.FortnoxClient, invoices: list[InvoiceSeen]) -> list[Incoming]:
+    """Each invoice's PDF through its file connection and the archive (seed 002 §5.1): two requests
+    an invoice, a few in flight. An invoice without a connected file comes back without a PDF."""
+
+    def one(invoice: InvoiceSeen) -> Incoming:
+        connections = client.file_connections(invoice.given_number)
+        if not connections:
+            return Incoming(invoice, f"leverantörsfaktura {invoice.given_number}", None)
+        first = connections[0]
+        return Incoming(invoice, first.name or f"{first.file_id}.pdf", client.archive_file(first.file_id))
+
+    with ThreadPoolExecutor(max_workers=PDF_WORKERS) as pool:
+        return list(pool.map(one, invoices))

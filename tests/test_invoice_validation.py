@@ -1,0 +1,195 @@
+"""The 5-minute supplier-invoice validation end to end, against the Fortnox and Graph sandboxes over
+real HTTP: auto-approvals land in Fortnox with the right project, nothing is decided twice, the
+reviewer's actions (CLI and API) update Fortnox and send the complaint, escalations go out once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from connectors.sandbox.fortnox import FortnoxSandbox
+from connectors.sandbox.graph import GraphSandbox
+from connectors.sandbox.workcloud import write_exports
+from flows.cli import app
+from flows.connections import connect_fortnox, sandbox_code, sandbox_endpoints
+from flows.demo import sandbox_company_env
+from flows.invoice_validation import supplier_invoice_validation
+from flows.review_api import create_app
+from flows.settings import Settings
+from flows.workcloud_ingest import workcloud_ingest
+from models.audit import verify_chain
+from models.secrets import SecretCipher
+from models.store import open_store
+from models.tables import invoice_reviews
+
+KEY = SecretCipher.new_key()
+TOKEN = "review-token-for-tests"
+
+
+@pytest.fixture
+def sandboxes(store_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FortnoxSandbox, GraphSandbox]]:
+    """Tenant `acme`: the WorkCloud registry ingested, Fortnox connected, Graph configured."""
+    monkeypatch.setenv("LEDGERFLOW_ENCRYPTION_KEY", KEY)
+    monkeypatch.setenv("LEDGERFLOW_HTTP_BACKOFF_SECONDS", "0.01")
+    monkeypatch.setenv("LEDGERFLOW_REVIEW_API_TOKEN", TOKEN)
+    write_exports(tmp_path / "workcloud", reports=10)
+    workcloud_ingest(directory=str(tmp_path / "workcloud"), tenant="acme")
+    with FortnoxSandbox(seed=7, supplier_invoices=40, customers=5, suppliers=8, invoices=5) as fortnox, \
+            GraphSandbox() as graph:
+        fortnox.state.rate_limit = 250
+        for name, value in sandbox_company_env(graph).items():
+            monkeypatch.setenv(name, value)
+        settings = Settings()
+        code = sandbox_code(fortnox.url, settings.fortnox_redirect_uri)
+        connect_fortnox(settings, open_store(store_env), "acme", code,
+                        sandbox_endpoints(fortnox.url, requests_per_5s=250, page_size=20))
+        yield fortnox, graph
+
+
+def truth(fortnox: FortnoxSandbox, given_number: str) -> str | None:
+    """The project the sandbox's PDF of this invoice really belongs to (None: no PDF, or no project on it)."""
+    connection = next((c for c, _ in fortnox.state.snapshot("supplierinvoicefileconnections")
+                       if c["SupplierInvoiceNumber"] == given_number), None)
+    return fortnox.state.archive[connection["FileId"]].source.project_number if connection else None
+
+
+def with_project(fortnox: FortnoxSandbox, listed: list[dict]) -> list[dict]:
+    """Flagged invoices whose PDF belongs to a known project: the ones a reviewer can approve."""
+    return [item for item in listed if truth(fortnox, item["givenNumber"])]
+
+
+def remote(fortnox: FortnoxSandbox, given_number: str) -> dict:
+    record = fortnox.state.get("supplierinvoices", given_number)
+    assert record is not None
+    return record
+
+
+def reviews_by_status(url: str) -> dict[str, int]:
+    with open_store(url).connect() as connection:
+        rows = connection.execute(sa.select(invoice_reviews.c.status, sa.func.count())
+                                  .group_by(invoice_reviews.c.status)).all()
+    return dict(rows)
+
+
+def test_a_cycle_approves_in_fortnox_flags_the_rest_and_decides_nothing_twice(sandboxes, store_env: str) -> None:
+    fortnox, _ = sandboxes
+    candidates = [inv["GivenNumber"] for inv, _ in fortnox.state.snapshot("supplierinvoices")
+                  if not inv.get("Cancelled") and not inv.get("Project") and not inv.get("Booked")]
+
+    first = supplier_invoice_validation(tenant="acme")
+
+    assert first.processed == len(candidates)
+    assert first.auto_approved > 0
+    assert (first.auto_approved + first.suggestion + first.alternatives + first.manual) == first.processed
+    approved = [d for d in first.decisions if d["status"] == "auto_approved"]
+    for decision in approved:  # never a wrong project written to Fortnox
+        invoice = remote(fortnox, decision["given_number"])
+        assert invoice["Project"] == truth(fortnox, decision["given_number"])
+        assert invoice["Comments"].startswith(f"AI-validerad: {decision['confidence']} % konfidens, Projekt: ")
+    assert reviews_by_status(store_env)["auto_approved"] == first.auto_approved
+
+    again = supplier_invoice_validation(tenant="acme")
+    assert (again.processed, again.auto_approved) == (0, 0)
+
+    with open_store(store_env).connect() as connection:
+        assert verify_chain(connection, "acme").ok
+
+
+def test_a_changed_invoice_is_decided_again(sandboxes, store_env: str) -> None:
+    fortnox, _ = sandboxes
+    supplier_invoice_validation(tenant="acme")
+    flagged = json.loads(CliRunner().invoke(app, ["invoices", "flagged", "--json"]).output)
+    changed = flagged[0]["givenNumber"]
+    fortnox.state.store("supplierinvoices", changed, {**remote(fortnox, changed), "Total": "999.00"})  # modified now
+
+    rerun = supplier_invoice_validation(tenant="acme")
+
+    assert [d["given_number"] for d in rerun.decisions] == [changed]
+
+
+def test_the_reviewer_approves_rejects_and_parks_from_the_command_line(sandboxes, store_env: str) -> None:
+    fortnox, graph = sandboxes
+    supplier_invoice_validation(tenant="acme")
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(app, ["invoices", "flagged", "--json"]).output)
+    assert listed, "the sandbox always leaves some invoices for a person"
+    due = [(item["dueDate"], item["confidence"]) for item in listed]
+    assert due == sorted(due)  # most urgent first, then the least sure
+
+    first = with_project(fortnox, listed)[0]["givenNumber"]
+    second, third = [item["givenNumber"] for item in listed if item["givenNumber"] != first][:2]
+    project = truth(fortnox, first)
+    approved = runner.invoke(app, ["invoices", "approve", first, "--project", project, "--by", "matilda"])
+    assert approved.exit_code == 0, approved.output
+    assert remote(fortnox, first)["Project"] == project
+    assert remote(fortnox, first)["Comments"].startswith(f"Godkänd av matilda, Projekt: {project} ")
+
+    rejected = runner.invoke(app, ["invoices", "reject", second, "--reason", "Saknar projektnummer", "--by", "matilda"])
+    assert rejected.exit_code == 0, rejected.output
+    mail = graph.state.messages[-1]
+    invoice = remote(fortnox, second)
+    supplier = fortnox.state.get("suppliers", invoice["SupplierNumber"])
+    assert mail["subject"] == f"Reklamation faktura {invoice['InvoiceNumber']}"
+    assert mail["to"] == [supplier["Email"]]
+    assert [a["name"] for a in mail["attachments"]] == ["Faktureringsriktlinjer.pdf"]
+    assert invoice["Comments"].startswith("Reklamerad ")
+
+    parked = runner.invoke(app, ["invoices", "wait", third, "--comment", "Frågar projektledaren"])
+    assert parked.exit_code == 0
+    again = runner.invoke(app, ["invoices", "approve", second])
+    assert again.exit_code == 1 and "already_decided" in again.output
+    statuses = reviews_by_status(store_env)
+    assert (statuses["approved"], statuses["rejected"], statuses["waiting"]) == (1, 1, 1)
+
+
+def test_the_review_api_needs_its_token_and_acts_like_the_command_line(sandboxes, store_env: str) -> None:
+    fortnox, graph = sandboxes
+    supplier_invoice_validation(tenant="acme")
+    client = TestClient(create_app(Settings(), "acme"))
+    assert client.get("/api/invoices/flagged").status_code == 401
+    assert client.get("/api/invoices/flagged", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    listed = client.get("/api/invoices/flagged", headers=auth).json()
+    manual = client.get("/api/invoices/flagged", params={"confidence": "<60"}, headers=auth).json()
+    assert {item["band"] for item in manual} <= {"manual"}
+    assert set(listed[0]) >= {"id", "invoiceNumber", "supplier", "total", "dueDate", "confidence", "aiSuggestion",
+                              "alternatives", "pdfUrl"}
+    pdf = client.get(with_project(fortnox, listed)[0]["pdfUrl"], headers=auth)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+    target, other = with_project(fortnox, listed)[:2]
+    project = truth(fortnox, target["givenNumber"])
+    approved = client.post(f"/api/invoices/{target['id']}/approve", headers=auth,
+                           json={"projectNumber": project, "comment": "Verifierad av Matilda", "reviewer": "matilda"})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert remote(fortnox, target["givenNumber"])["Project"] == project
+    twice = client.post(f"/api/invoices/{target['id']}/approve", headers=auth, json={})
+    assert (twice.status_code, twice.json()["code"]) == (409, "already_decided")
+    unknown = client.post(f"/api/invoices/{other['id']}/approve", headers=auth, json={"projectNumber": "0000"})
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "unknown_project")
+    rejected = client.post(f"/api/invoices/{other['id']}/reject", headers=auth,
+                           json={"reason": "Fel fakturaadress", "correctProject": truth(fortnox, other["givenNumber"])})
+    assert rejected.status_code == 200 and rejected.json()["complaint"]["subject"].startswith("Reklamation faktura ")
+    assert [m["subject"] for m in graph.state.messages if m["subject"].startswith("Reklamation")] == [
+        rejected.json()["complaint"]["subject"]]
+    assert client.get("/api/invoices/flagged", params={"status": "approved"}, headers=auth).json()[0]["status"] in (
+        "approved", "auto_approved")
+
+
+def test_flagged_invoices_due_soon_are_escalated_once(sandboxes, store_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, graph = sandboxes
+    monkeypatch.setenv("LEDGERFLOW_INVOICE_ESCALATION_DAYS", "10000")  # every flagged invoice is "due soon"
+    first = supplier_invoice_validation(tenant="acme")
+    flagged = first.suggestion + first.alternatives + first.manual
+    assert first.escalated == flagged
+    notices = [m for m in graph.state.messages if "förfaller inom 10000 dagar" in m["subject"]]
+    assert len(notices) == 1 and notices[0]["subject"].startswith(f"{flagged} flaggade fakturor")
+    assert supplier_invoice_validation(tenant="acme").escalated == 0  # once, not every 5 minutes
