@@ -90,11 +90,15 @@ def print_bank_import(reports: list[BankImportReport], *, dry_run: bool, row_log
 
 
 def print_validation(summary: ValidationSummary) -> None:
-    table = Table("tenant", "changed", "analysed", "auto-approved", "80-94", "60-79", "<60", "no PDF", "complaints",
-                  "escalated", title="Supplier-invoice validation")
-    table.add_row(summary.tenant, str(summary.listed), str(summary.processed), str(summary.auto_approved),
-                  str(summary.suggestion), str(summary.alternatives), str(summary.manual), str(summary.no_document),
-                  str(summary.complaints_sent), str(summary.escalated))
+    table = Table("", "invoices", title=f"Supplier-invoice validation, tenant {summary.tenant}")
+    for label, value in (
+        ("unbooked and changed in Fortnox", summary.listed), ("analysed", summary.processed),
+        ("auto-approved (>= 95 %), project written to Fortnox", summary.auto_approved),
+        ("to review: suggestion (80-94 %)", summary.suggestion), ("to review: alternatives (60-79 %)", summary.alternatives),
+        ("to review: manual (< 60 %)", summary.manual), ("of them without a PDF", summary.no_document),
+        ("complaints sent", summary.complaints_sent), ("escalated (due soon)", summary.escalated),
+    ):
+        table.add_row(label, f"{value:,}")
     console.print(table)
     if summary.failed_writes:
         console.print(f"[red]{summary.failed_writes} approvals were refused by Fortnox; they wait on the review list[/]")

@@ -188,9 +188,10 @@ def _invoice_validation(tenant: str, graph: GraphSandbox) -> None:
             in_fortnox = client.supplier_invoice(done.given_number)
         console.print(f"matilda approved {done.given_number}; Fortnox now says Project={in_fortnox.project!r}, "
                       f"Comments={in_fortnox.comments!r}")
-    unknown = next((r for r in waiting if r.band == "manual" and r.status == "pending"), None)
-    if unknown:
-        done = reviews.reject(settings, tenant, unknown.given_number, "matilda", "Saknar projektnummer")
+    unclear = min((r for r in waiting if r is not suggested), key=lambda r: r.confidence, default=None)
+    if unclear:
+        done = reviews.reject(settings, tenant, unclear.given_number, "matilda",
+                              "Fakturan anger inte vilket av våra projekt den gäller")
         mail = graph.state.messages[-1]
         console.print(f"rejected {done.given_number}: complaint '{mail['subject']}' to "
                       f"{', '.join(done.complaint['to'])} with {', '.join(done.complaint['attachments'])}")

@@ -33,7 +33,7 @@ from tasks.invoice_analysis.actions import (
 )
 from tasks.invoice_analysis.complaint import FlaggedInvoice, compose_escalation
 from tasks.invoice_analysis.documents import Reader, analyze_documents
-from tasks.invoice_analysis.inbox import Incoming, fetch_documents, needs_decision, seen
+from tasks.invoice_analysis.inbox import Incoming, fetch_documents, needs_decision, seen, unbooked_changes
 from tasks.invoice_analysis.registry import Registry
 
 CURSOR = "supplier_invoice_validation"
@@ -46,7 +46,7 @@ class ValidationSummary:
     """What one run did; the Prefect table artifact and the CLI show it."""
 
     tenant: str
-    listed: int = 0  # changed in Fortnox since the last run
+    listed: int = 0  # unbooked and changed in Fortnox since the last run
     processed: int = 0  # analysed (new or changed, not booked, without a project)
     auto_approved: int = 0
     suggestion: int = 0
@@ -86,7 +86,7 @@ def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
     next_cursor = now - CURSOR_OVERLAP
 
     with fortnox_client(settings, engine, tenant_id) as client:
-        items = list(client.supplier_invoices(since))
+        items = unbooked_changes(client, since)
         summary.listed = len(items)
         with engine.connect() as connection:
             versions = known_versions(connection, tenant_id, [item.given_number for item in items])

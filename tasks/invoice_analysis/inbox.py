@@ -1,7 +1,8 @@
 """Step 1-2: the Fortnox supplier invoices that need a decision, and their PDFs.
 
-An invoice needs one when it is new or changed since it was last decided, is neither cancelled
-nor booked (a booked invoice is past attestation: Fortnox no longer lets its project change)
+An invoice needs one when it is new or changed since it was last decided, is unbooked (a booked
+invoice is past attestation and Fortnox no longer lets its project change; the list is asked
+with ``filter=unbooked``, which also leaves out cancelled ones, a field list items do not carry)
 and has no project yet. "Changed" is judged on what the decision rests on (supplier, number,
 dates, amount), so our own write-back of `Project` and `Comments` never makes an invoice look
 changed, and a decided invoice is not decided again unless it really changed.
@@ -9,6 +10,7 @@ changed, and a decided invoice is not decided again unless it really changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,9 +39,12 @@ def seen(item: fx.SupplierInvoiceItem) -> InvoiceSeen:
                        hashlib.sha256(decisive.encode()).hexdigest())
 
 
+def unbooked_changes(client: fx.FortnoxClient, since: dt.datetime | None) -> list[fx.SupplierInvoiceItem]:
+    return list(client.supplier_invoices(since, filter="unbooked"))
+
+
 def needs_decision(item: fx.SupplierInvoiceItem, decided_versions: dict[str, str]) -> bool:
-    cancelled = bool((item.model_extra or {}).get("Cancelled"))
-    return (not cancelled and not item.booked and not item.project
+    return (not item.booked and not item.project
             and decided_versions.get(item.given_number) != seen(item).source_version)
 
 
