@@ -15,6 +15,7 @@ from typing import Literal
 from prefect import flow, runtime
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
 
+from flows.alerting import notify_failure
 from flows.settings import Settings
 from tasks import progress
 from tasks.extract import read_bank_statement
@@ -61,7 +62,7 @@ def summary_markdown(reports: list[BankImportReport], dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-@flow(name="bank_import", log_prints=True)
+@flow(name="bank_import", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def bank_import(
     paths: list[str],
     bank: BankChoice = "auto",

@@ -17,6 +17,7 @@ import typer  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flows.cli_invoices import invoice_app, invoices_app  # noqa: E402
+from flows.cli_ops import alerts_app, metrics_app, retention_app  # noqa: E402
 from flows.console import console  # noqa: E402
 from flows.settings import Settings  # noqa: E402
 
@@ -36,6 +37,9 @@ dlq_app = typer.Typer(help="Dead letters: calls that failed for good, for manual
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(invoice_app, name="invoice")
 app.add_typer(invoices_app, name="invoices")
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(retention_app, name="retention")
 
 Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
 import sqlalchemy as sa
 
 from connectors import fortnox as fx
-from connectors.claude_invoice import ClaudeInvoiceReader
 from connectors.graph_mail import GraphMailClient
 from connectors.http import RetryPolicy
 from connectors.oauth import OAuthEndpoints, StoredTokenSource, exchange_code
 from flows.settings import Settings
 from models import integrations
+
+if TYPE_CHECKING:  # the Anthropic SDK takes seconds to import; only invoice validation needs it
+    from connectors.claude_invoice import ClaudeInvoiceReader
 
 
 @dataclass(frozen=True)
@@ -92,4 +95,6 @@ def claude_reader(settings: Settings) -> ClaudeInvoiceReader | None:
     """Claude as a second reader of invoice PDFs, when an API key is configured."""
     if settings.anthropic_api_key is None:
         return None
+    from connectors.claude_invoice import ClaudeInvoiceReader
+
     return ClaudeInvoiceReader(settings.anthropic_api_key.get_secret_value(), settings.claude_model)

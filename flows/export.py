@@ -12,6 +12,7 @@ from dataclasses import asdict
 from prefect import flow, runtime
 from prefect.artifacts import create_table_artifact
 
+from flows.alerting import notify_failure
 from flows.connections import fortnox_client
 from flows.settings import Settings
 from models.exports import due_for_export
@@ -23,7 +24,7 @@ from tasks.export import TARGETS, ExportReport, export_to_fortnox
 ENTITY_ORDER = ("customer", "invoice")  # an invoice needs its customer there first
 
 
-@flow(name="export", log_prints=True)
+@flow(name="export", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def export(
     system: str = "fortnox",
     entities: list[str] | None = None,

@@ -18,6 +18,7 @@ from prefect.artifacts import create_table_artifact
 
 from connectors import fortnox as fx
 from connectors.http import ApiError
+from flows.alerting import notify_failure
 from flows.connections import fortnox_client
 from flows.settings import Settings
 from models.bookkeeping import get_cursor, log_sync
@@ -25,6 +26,7 @@ from models.integrations import connected
 from models.store import open_store
 from tasks.extract import fetch_fortnox_changes
 from tasks.load import SyncReport, load_synced
+from tasks.metrics import api_usage
 from tasks.mapping.fortnox import DATASETS, map_fortnox
 from tasks.quality import quality_gate_records
 
@@ -36,7 +38,7 @@ class ImportFailed(RuntimeError):
     """Some datasets could not be imported; the others were."""
 
 
-@flow(name="import_sync", log_prints=True)
+@flow(name="import_sync", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def import_sync(tenant: str | None = None, system: str = "fortnox", datasets: list[str] | None = None) -> list[SyncReport]:
     """Import changed records from every connected integration (or one tenant's / one system's)."""
     if system not in SYSTEMS:
@@ -82,18 +84,20 @@ def _sync_dataset(
     # The next cursor: what changes from now on is the next run's. The overlap absorbs clock skew
     # between us and the server; what it brings again is unchanged and writes nothing.
     started = dt.datetime.now(dt.UTC) - CURSOR_OVERLAP
+    usage = api_usage()
+    usage.take()  # what the dataset costs from here on
     try:
         fetched = fetch_fortnox_changes(client, dataset, since)
     except ApiError as error:
         get_run_logger().error("%s %s: %s", tenant_id, name, error)
         with engine.begin() as connection:
             log_sync(connection, tenant_id, "fortnox", dataset.entity_type, "failed", 0, error_message=str(error),
-                     flow_run_id=flow_run_id, details={"dataset": name})
+                     flow_run_id=flow_run_id, details={"dataset": name, "api": usage.take()})
         return SyncReport(tenant_id, "fortnox", name, 0, 0, 0, 0, 0, 0, 0, "failed", str(error))
     gate = quality_gate_records(fetched.records, f"fortnox_{name}")
     mapped = map_fortnox(dataset, gate.passed)
     return load_synced(settings.database_url, tenant_id, dataset, fetched, mapped, gate.quarantined,
-                       started.isoformat(), actor, flow_run_id)
+                       started.isoformat(), actor, flow_run_id, usage.take())
 
 
 if __name__ == "__main__":

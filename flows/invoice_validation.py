@@ -21,6 +21,7 @@ from prefect.artifacts import create_table_artifact
 from connectors import fortnox as fx
 from connectors.graph_mail import GraphMailClient
 from connectors.http import ApiError
+from flows.alerting import notify_failure
 from flows.connections import claude_reader, fortnox_client, graph_mailer
 from flows.settings import Settings
 from models.audit import AuditRecorder
@@ -67,7 +68,8 @@ def _buyer(settings: Settings) -> Buyer:
     return buyer
 
 
-@flow(name="supplier_invoice_validation", log_prints=True)
+@flow(name="supplier_invoice_validation", log_prints=True, on_failure=[notify_failure],
+      on_crashed=[notify_failure])
 def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
     """Validate the tenant's new and changed Fortnox supplier invoices."""
     settings = Settings()

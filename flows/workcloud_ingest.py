@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_table_artifact
 from prefect.utilities.annotations import quote
 
+from flows.alerting import notify_failure
 from flows.settings import Settings
 from tasks.extract import read_workcloud_exports
 from tasks.load import FileReport, load_workcloud_export
@@ -33,7 +34,7 @@ class IngestSummary:
         return sum(getattr(report, column) for report in self.files)
 
 
-@flow(name="workcloud_ingest", log_prints=True)
+@flow(name="workcloud_ingest", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def workcloud_ingest(directory: str | None = None, tenant: str | None = None) -> IngestSummary:
     """Ingest the WorkCloud exports (projects, work orders, time reports) found in `directory`."""
     settings = Settings()

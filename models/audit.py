@@ -5,6 +5,13 @@ checksum[n-1])``. We hash those fields and, in addition, the tenant, the entity 
 both states, so that editing what a row says happened (not only its change set) breaks the
 chain too. There is one chain per tenant, ordered by the table's sequence column; writers
 hold a lock on the chain head for the whole load transaction, so two runs cannot fork it.
+
+Retention (INT-01-OPS-003) may remove the events older than the bookkeeping period, but only as
+a whole prefix of a chain and only behind a *checkpoint*: an event appended at the head (entity
+type ``audit_chain``) that names the last removed event's sequence number and checksum. The
+verifier then starts the chain from that checksum instead of from nothing, so the remaining
+chain verifies exactly as before, while deleting, inserting or altering any remaining event, or
+the checkpoint itself, still breaks it. The database refuses any other DELETE (migration 0006).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from models.store import JsonText, canonical_json, insert_rows, is_postgres, new
 from models.tables import audit_events
 
 EVENT_TYPES = ("create", "update", "delete", "sync", "export", "login", "permission_change")
+CHECKPOINT = "audit_chain"  # entity type of the event recording a removed prefix (migration 0006 knows it too)
 
 
 def _utc_text(moment: dt.datetime) -> str:
@@ -167,15 +175,30 @@ class ChainReport:
 
 
 def _rows(connection: sa.Connection, tenant_id: str) -> Iterator[sa.Row[Any]]:
-    result = connection.execution_options(yield_per=5000).execute(
+    # Streamed per statement: Connection.execution_options would stream every later statement of
+    # the caller's transaction too (retention deletes after verifying).
+    result = connection.execute(
         sa.select(audit_events).where(audit_events.c.tenant_id == tenant_id).order_by(audit_events.c.seq)
+        .execution_options(yield_per=5000)
     )
     yield from result
 
 
+def _chain_start(connection: sa.Connection, tenant_id: str) -> str | None:
+    """What the first remaining event links to: nothing for a whole chain, or the checksum of the last
+    event removed by retention, as the newest checkpoint records it."""
+    state = connection.execute(
+        sa.select(audit_events.c.new_state)
+        .where(audit_events.c.tenant_id == tenant_id, audit_events.c.entity_type == CHECKPOINT)
+        .order_by(audit_events.c.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return state["through_checksum"] if state else None
+
+
 def verify_chain(connection: sa.Connection, tenant_id: str) -> ChainReport:
-    """Walk the tenant's chain from the start and name the first broken link."""
-    previous: str | None = None
+    """Walk the tenant's chain from its start (after the newest checkpoint's prefix) and name the first broken link."""
+    previous = _chain_start(connection, tenant_id)
     checked = 0
     for row in _rows(connection, tenant_id):
         event = row._asdict()
@@ -193,6 +216,78 @@ def verify_chain(connection: sa.Connection, tenant_id: str) -> ChainReport:
         previous = event["checksum"]
         checked += 1
     return ChainReport(tenant_id, checked, None)
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The start of a tenant's chain up to (not including) the first event at or after a moment."""
+
+    count: int
+    through_seq: int
+    through_id: str
+    through_checksum: str
+    oldest: dt.datetime
+    newest: dt.datetime
+
+
+class ChainBrokenError(Exception):
+    """Retention refuses to remove events from a broken chain: that would destroy the evidence."""
+
+    def __init__(self, report: ChainReport) -> None:
+        self.report = report
+        where = report.first_break
+        super().__init__(f"the audit chain of {report.tenant_id} is broken at seq {where.seq if where else '?'} "
+                         f"({where.reason if where else ''}); no audit event was removed")
+
+
+def old_prefix(connection: sa.Connection, tenant_id: str, before: dt.datetime) -> Prefix | None:
+    """The events older than `before` that may go: those before the first event that is not older
+    (one younger event keeps every event after it, whatever their times). None if there are none."""
+    tenant = audit_events.c.tenant_id == tenant_id
+    first_kept = connection.execute(
+        sa.select(sa.func.min(audit_events.c.seq)).where(tenant, audit_events.c.occurred_at >= before)
+    ).scalar_one()
+    in_prefix = tenant if first_kept is None else sa.and_(tenant, audit_events.c.seq < first_kept)
+    count, through, oldest, newest = connection.execute(
+        sa.select(sa.func.count(), sa.func.max(audit_events.c.seq), sa.func.min(audit_events.c.occurred_at),
+                  sa.func.max(audit_events.c.occurred_at)).where(in_prefix)
+    ).one()
+    if not count:
+        return None
+    last = connection.execute(
+        sa.select(audit_events.c.id, audit_events.c.checksum).where(audit_events.c.seq == through)
+    ).one()
+    return Prefix(count, through, last.id, last.checksum, oldest, newest)
+
+
+def remove_prefix(
+    connection: sa.Connection, tenant_id: str, before: dt.datetime, *, system_actor: str, occurred_at: dt.datetime,
+    reason: str,
+) -> Prefix | None:
+    """Remove the events older than `before` behind a checkpoint, inside the caller's transaction.
+
+    The chain is verified first: a broken chain raises :class:`ChainBrokenError` and loses nothing.
+    The checkpoint is appended at the head (under the head lock), then the prefix is deleted, which
+    the database allows only while that checkpoint is the head.
+    """
+    _lock_chain_head(connection, tenant_id)
+    prefix = old_prefix(connection, tenant_id, before)
+    if prefix is None:
+        return None
+    report = verify_chain(connection, tenant_id)
+    if not report.ok:
+        raise ChainBrokenError(report)
+    checkpoint = AuditRecorder(tenant_id, system_actor)
+    checkpoint.record(
+        "delete", CHECKPOINT, prefix.through_id, occurred_at=occurred_at,
+        new_state={"through_seq": prefix.through_seq, "through_checksum": prefix.through_checksum,
+                   "removed": prefix.count, "oldest": _utc_text(prefix.oldest), "newest": _utc_text(prefix.newest),
+                   "before": _utc_text(before), "reason": reason},
+    )
+    checkpoint.flush(connection)
+    connection.execute(audit_events.delete().where(audit_events.c.tenant_id == tenant_id,
+                                                   audit_events.c.seq <= prefix.through_seq))
+    return prefix
 
 
 def tenants(connection: sa.Connection) -> Iterable[str]:

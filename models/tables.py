@@ -306,6 +306,24 @@ audit_events = sa.Table(
     sa.Index(None, "tenant_id", "seq"),  # the chain head of a tenant, read on every load
 )
 
+# INT-01-OPS-002: every alert raised, where it went, and the memory that keeps a condition from
+# being announced again within the cooldown (fingerprint = code, tenant and what it is about).
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    _id(),
+    _tenant(indexed=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("fingerprint", sa.String(200), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),  # warning | critical
+    sa.Column("message", sa.Text, nullable=False),  # Swedish, then English
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("delivery", sa.JSON, nullable=False),  # channel -> "ok" or the error
+    sa.Column("status", sa.String(16), nullable=False),  # sent | logged (no channel set up) | failed
+    _created(),
+    sa.Index(None, "tenant_id", "fingerprint", "created_at"),
+)
+
 
 # --------------------------------------------------------------------------- entities
 @dataclass(frozen=True)

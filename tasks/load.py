@@ -131,10 +131,13 @@ def load_synced(
     cursor: str,
     actor: str,
     flow_run_id: str | None = None,
+    api: dict[str, Any] | None = None,
 ) -> SyncReport:
     """Load one dataset's changes, its held-back records, dead letters, log line and new cursor together.
 
-    The cursor moves only with the data it covers: a failed load leaves it where it was.
+    The cursor moves only with the data it covers: a failed load leaves it where it was. `api` is
+    what the fetch cost in requests (`tasks.metrics.ApiUsage.take`); the log line keeps it for
+    the metrics.
     """
     started = time.monotonic()
     now = dt.datetime.now(dt.UTC)
@@ -155,7 +158,8 @@ def load_synced(
         log_sync(connection, tenant_id, "fortnox", dataset.entity_type, status, counts.inserted + counts.updated
                  + counts.unchanged, duration_ms=int((time.monotonic() - started) * 1000), flow_run_id=flow_run_id,
                  details={"dataset": dataset.name, "listed": fetched.listed, "quarantined": held_back,
-                          "dead_letters": len(fetched.dead_letters), "cursor": cursor, **asdict(counts)})
+                          "dead_letters": len(fetched.dead_letters), "cursor": cursor, "api": api or {},
+                          **asdict(counts)})
     return SyncReport(tenant_id, "fortnox", dataset.name, fetched.listed, held_back, len(fetched.dead_letters),
                       counts.inserted, counts.updated, counts.unchanged, counts.conflicts, status)
 

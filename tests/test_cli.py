@@ -26,10 +26,10 @@ def test_db_upgrade_and_status_on_a_fresh_store(database_url: str, monkeypatch: 
     upgrade = runner.invoke(app, ["db", "upgrade"])
     status = runner.invoke(app, ["db", "status"])
     assert upgrade.exit_code == 0, upgrade.output
-    assert "0005 -> 0005" in upgrade.output
+    assert "0006 -> 0006" in upgrade.output
     assert status.exit_code == 0, status.output
-    assert "@ 0005" in status.output.replace("\n", "")
-    assert "32 tables, all empty" in status.output
+    assert "@ 0006" in status.output.replace("\n", "")
+    assert "33 tables, all empty" in status.output
 
 
 def test_sandbox_writes_three_exports(tmp_path) -> None:  # type: ignore[no-untyped-def]

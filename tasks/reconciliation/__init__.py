@@ -1,0 +1,1 @@
+"""Reconciliation: what the bank, the books and the remote systems say, compared."""
