@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -193,3 +194,22 @@ def test_flagged_invoices_due_soon_are_escalated_once(sandboxes, store_env: str,
     notices = [m for m in graph.state.messages if "förfaller inom 10000 dagar" in m["subject"]]
     assert len(notices) == 1 and notices[0]["subject"].startswith(f"{flagged} flaggade fakturor")
     assert supplier_invoice_validation(tenant="acme").escalated == 0  # once, not every 5 minutes
+
+
+def test_a_backlog_lists_all_file_connections_at_once(sandboxes, store_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under 25 requests per 5 s a backlog costs one request a page of connections, not one an invoice."""
+    from tasks.invoice_analysis import inbox
+
+    fortnox, _ = sandboxes
+    monkeypatch.setattr(inbox, "BULK_FROM", 0)
+    with_pdf = {c["SupplierInvoiceNumber"] for c, _ in fortnox.state.snapshot("supplierinvoicefileconnections")}
+    candidates = {inv["GivenNumber"] for inv, _ in fortnox.state.snapshot("supplierinvoices")
+                  if not inv.get("Cancelled") and not inv.get("Project") and not inv.get("Booked")}
+    httpx.post(f"{fortnox.url}/_sandbox/stats/reset", timeout=10)
+
+    summary = supplier_invoice_validation(tenant="acme")
+
+    routes = httpx.get(f"{fortnox.url}/_sandbox/stats", timeout=10).json()["by_route"]
+    assert routes["GET /3/supplierinvoicefileconnections"] == 2  # 20 a page in these tests
+    assert routes["GET /3/archive/{id}"] == len(candidates & with_pdf)
+    assert summary.no_document == len(candidates - with_pdf)
