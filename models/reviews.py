@@ -25,8 +25,9 @@ OPEN: tuple[ReviewStatus, ...] = ("pending", "waiting")  # still on the reviewer
 
 
 @dataclass(frozen=True)
-class Review:
-    id: str
+class InvoiceSeen:
+    """A supplier invoice as the validation found it in Fortnox (the review's header)."""
+
     given_number: str
     invoice_number: str | None
     supplier_number: str | None
@@ -35,7 +36,14 @@ class Review:
     due_date: dt.date | None
     total: Decimal | None
     currency: str | None
-    source_version: str
+    source_version: str  # a hash of what decides the review: a changed invoice gets a new one
+
+
+@dataclass(frozen=True)
+class Review(InvoiceSeen):
+    """A stored review: the invoice as last seen, and what was decided about it."""
+
+    id: str
     pdf_sha256: str | None
     analysis: dict[str, Any] | None
     project_number: str | None
@@ -60,21 +68,6 @@ class Review:
     def reasons(self) -> list[str]:
         candidates = (self.analysis or {}).get("candidates", [])
         return list(candidates[0].get("reasons", [])) if candidates else []
-
-
-@dataclass(frozen=True)
-class InvoiceSeen:
-    """A supplier invoice as the validation found it in Fortnox (the review's header)."""
-
-    given_number: str
-    invoice_number: str | None
-    supplier_number: str | None
-    supplier_name: str | None
-    invoice_date: dt.date | None
-    due_date: dt.date | None
-    total: Decimal | None
-    currency: str | None
-    source_version: str  # a hash of what decides the review: a changed invoice gets a new one
 
 
 def known_versions(connection: sa.Connection, tenant_id: str, given_numbers: Iterable[str]) -> dict[str, str]:

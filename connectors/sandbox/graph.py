@@ -23,21 +23,20 @@ import datetime as dt
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from connectors.sandbox.local_server import LocalServer
 
 TENANT_ID = "5f3c9a3e-7d1b-4c2e-9a61-2b8f0e4d7c15"
 CLIENT_ID = "0b9e6c2a-3f4d-4e8b-a1c7-6d2f9e8b4a30"
@@ -409,12 +408,14 @@ def create_app(state: GraphState) -> Starlette:
 # Running it: a real HTTP server on 127.0.0.1, in a background thread
 
 
-class GraphSandbox:
+class GraphSandbox(LocalServer):
     """Graph and Entra ID on 127.0.0.1:`port`; `url` is both the Graph base URL and the authority.
 
     Use it as a context manager (or `start()`/`stop()`). `state` is the live state, for tests that want
     to look behind the API.
     """
+
+    name = "Graph sandbox"
 
     def __init__(
         self,
@@ -428,16 +429,7 @@ class GraphSandbox:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.state = GraphState(tenant_id, client_id, client_secret, mailboxes, token_lifetime, clock)
-        # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only then (see the Fortnox sandbox)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", port))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(
-            create_app(self.state), log_level="warning", access_log=False, lifespan="off", server_header=False,
-            timeout_graceful_shutdown=1,
-        ))
-        self._thread: threading.Thread | None = None
+        super().__init__(create_app(self.state), port)
 
     @property
     def tenant_id(self) -> str:
@@ -450,29 +442,3 @@ class GraphSandbox:
     @property
     def client_secret(self) -> str:
         return self.state.client_secret
-
-    def start(self) -> GraphSandbox:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
-            self._thread.start()
-            deadline = time.monotonic() + 10
-            while not self._server.started:
-                if not self._thread.is_alive() or time.monotonic() > deadline:
-                    raise RuntimeError(f"the Graph sandbox did not start on {self.url}")
-                time.sleep(0.005)
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-            self._thread = None
-        self._socket.close()
-
-    def __enter__(self) -> GraphSandbox:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
