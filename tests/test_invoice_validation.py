@@ -213,3 +213,60 @@ def test_a_backlog_lists_all_file_connections_at_once(sandboxes, store_env: str,
     assert routes["GET /3/supplierinvoicefileconnections"] == 2  # 20 a page in these tests
     assert routes["GET /3/archive/{id}"] == len(candidates & with_pdf)
     assert summary.no_document == len(candidates - with_pdf)
+
+
+def test_invoice_analyze_reads_local_pdfs_against_the_registry_and_flags_bad_ones(
+    store_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.sandbox import invoice_corpus as corpus
+
+    write_exports(tmp_path / "workcloud", reports=10)
+    workcloud_ingest(directory=str(tmp_path / "workcloud"), tenant="acme")
+    for name, value in sandbox_company_env(GraphSandbox()).items():
+        monkeypatch.setenv(name, value)
+    good = corpus.make_invoice("project_number_and_name", seed=3)
+    files = {"faktura.pdf": good.pdf}
+    files |= {f"{problem}.pdf": corpus.bad_document(problem) for problem in corpus.BAD_DOCUMENTS}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+
+    result = CliRunner().invoke(app, ["invoice", "analyze", "--json", *(str(tmp_path / n) for n in files)])
+
+    assert result.exit_code == 0, result.output
+    found = {Path(r["file"]).name: r for r in map(json.loads, result.output.strip().splitlines())}
+    assert set(found) == set(files)
+    first = found["faktura.pdf"]
+    assert set(first) >= {"file", "fields", "project", "alternatives", "confidence", "band", "checks"}
+    truth = good.truth.fields
+    assert {k: first["fields"][k] for k in ("invoice_number", "invoice_date", "due_date", "total", "vat_amount",
+                                             "currency", "ocr", "bankgiro", "supplier_org_nr", "reference")} == {
+        "invoice_number": truth.invoice_number, "invoice_date": truth.invoice_date.isoformat(),
+        "due_date": truth.due_date.isoformat(), "total": str(truth.total), "vat_amount": str(truth.vat_amount),
+        "currency": truth.currency, "ocr": truth.ocr, "bankgiro": truth.bankgiro,
+        "supplier_org_nr": truth.supplier_org_nr, "reference": truth.reference}
+    assert (first["project"], first["band"]) == (good.truth.project_number, "auto_approve")
+    assert first["confidence"] >= 95
+    for problem in corpus.BAD_DOCUMENTS:
+        bad = found[f"{problem}.pdf"]
+        assert problem in [p["code"] for p in bad["problems"]]
+        if problem == "too_many_pages":  # its first 50 pages are read: a person looks, nothing is approved by itself
+            assert bad["band"] != "auto_approve" and bad["confidence"] <= 94
+        else:
+            assert (bad["band"], bad["confidence"]) == ("manual", 0), problem
+
+
+def test_auto_reject_below_60_sends_the_complaint_by_itself(sandboxes, store_env: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    fortnox, graph = sandboxes
+    monkeypatch.setenv("LEDGERFLOW_INVOICE_AUTO_REJECT", "true")
+    monkeypatch.setenv("LEDGERFLOW_INVOICE_ESCALATION_DAYS", "0")
+
+    summary = supplier_invoice_validation(tenant="acme")
+
+    rejected = [d["given_number"] for d in summary.decisions if d["band"] == "manual"]
+    complaints = [m for m in graph.state.messages if m["subject"].startswith("Reklamation")]
+    with_email = [g for g in rejected if fortnox.state.get("suppliers", remote(fortnox, g)["SupplierNumber"])["Email"]]
+    assert summary.complaints_sent == len(complaints) == len(with_email) > 0
+    for given_number in with_email:
+        assert remote(fortnox, given_number)["Comments"].startswith("Reklamerad ")
+    assert reviews_by_status(store_env).get("rejected", 0) == len(with_email)
