@@ -18,6 +18,8 @@ from rich.table import Table  # noqa: E402
 
 from flows.cli_invoices import invoice_app, invoices_app  # noqa: E402
 from flows.cli_ops import alerts_app, metrics_app, retention_app  # noqa: E402
+from flows.cli_reports import report_app  # noqa: E402
+from flows.serve import serve_command  # noqa: E402
 from flows.console import console  # noqa: E402
 from flows.settings import Settings  # noqa: E402
 
@@ -40,6 +42,8 @@ app.add_typer(invoices_app, name="invoices")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(retention_app, name="retention")
+app.add_typer(report_app, name="report")
+app.command("serve")(serve_command)
 
 Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
 

@@ -2,17 +2,22 @@
 
 It tells a small story a finance team will recognise: the morning's WorkCloud exports arrive
 (one file with mistakes, one that is not an export at all), are ingested, ingested again
-(nothing changes), and the next day's export marks a project as completed (one update).
-Then the Fortnox sandbox starts: the tenant connects over OAuth, everything is imported
-under Fortnox's real rate limit, a second import asks once per dataset, and the property
-system's customers and rent invoices are exported. Last, the bank exports are imported twice
-(the second time every row is a duplicate). The data stays in the store afterwards.
+(nothing changes), and the next day's export marks a project as completed (one update). The
+bank exports are imported twice (the second time every row is a duplicate). Then the Fortnox
+sandbox starts: the tenant connects over OAuth, everything is imported under Fortnox's real
+rate limit, a second import asks once per dataset, the property system's customers and rent
+invoices are exported, the supplier invoices are validated (approved in Fortnox, flagged,
+one approved and one rejected by the reviewer with a complaint through the Graph sandbox), and
+the daily, weekly and monthly reconciliation reports are written. Last come the alert check,
+the metrics, a retention dry run and the audit chain. The data stays in the store afterwards.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import httpx
@@ -32,15 +37,20 @@ from flows.connections import connect_fortnox, fortnox_client, sandbox_code, san
 from flows import reviews
 from flows.console import console, print_bank_import, print_export, print_ingest, print_sync, print_validation
 from flows.export import export
+from flows.alerting import alert_check
 from flows.import_sync import import_sync
 from flows.invoice_validation import supplier_invoice_validation
+from flows.reconciliation import reconciliation
+from flows.retention import retention
 from flows.settings import Settings
 from flows.workcloud_ingest import workcloud_ingest
 from models.audit import AuditRecorder, verify_chain
 from models.store import open_store
 from models.tables import ENTITIES, audit_events, quarantine
 from models.upsert import upsert
+from tasks.metrics import write_metrics
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 BROKEN_PROJECTS = """Projektnummer;Projektnamn;Projektledare;Status;Startdatum;Slutdatum;Kund;Adress;Budget;Kostnadsställe
 2101;Kvarnen ROT 1931;Åsa Öberg;Aktiv;2025-03-01;2025-12-31;Brf Kvarnen;Kvarngatan 4, Uppsala;1 250 000;4002
 2102;;Göran Ekström;Aktiv;2025-04-01;2025-10-31;Uppsalahem AB;Råbyvägen 2, Uppsala;300 000;4003
@@ -54,6 +64,7 @@ def _section(title: str) -> None:
 
 
 def run_demo(workdir: Path) -> None:
+    os.environ.setdefault("LEDGERFLOW_REPORTS_DIR", str(workdir / "reports"))
     settings = Settings()
     exports = workdir / "workcloud"
     _section("1. This morning's WorkCloud exports arrive")
@@ -98,19 +109,11 @@ def run_demo(workdir: Path) -> None:
     console.print(f"project {changed['project_number']} {changed['project_name']}: status -> completed")
     print_ingest(workcloud_ingest(directory=str(next_day), tenant=settings.tenant))
 
+    _bank(settings, workdir)
     _fortnox(settings, engine)
+    _operations(settings, engine, workdir)
 
-    _section("9. Bank import: the company account at Swedbank and the site manager's ICA card")
-    bank_dir = workdir / "bank"
-    bank_dir.mkdir(parents=True, exist_ok=True)
-    statements = [write_swedbank_company(bank_dir / "Transaktionsrapport_2026-11.csv", 120),
-                  write_ica(bank_dir / "ICA_kort_oktober.csv", 40)]
-    print_bank_import(bank_import([str(p) for p in statements], tenant=settings.tenant), dry_run=False, row_log=False)
-    console.print("\nthe same files again: every row is a duplicate, nothing is stored twice")
-    for report in bank_import([str(p) for p in statements], tenant=settings.tenant):
-        console.print(f"  {report.file}: imported {report.imported}, duplicates {report.duplicates}")
-
-    _section("10. The audit trail")
+    _section("12. The audit trail")
     with engine.connect() as connection:
         report = verify_chain(connection, settings.tenant)
     state = "[green]intact[/]" if report.ok else f"[red]broken at seq {report.first_break.seq}[/]"
@@ -122,15 +125,28 @@ def run_demo(workdir: Path) -> None:
     )
 
 
+def _bank(settings: Settings, workdir: Path) -> None:
+    _section("5. Bank import: the company account at Swedbank and the site manager's ICA card")
+    bank_dir = workdir / "bank"
+    bank_dir.mkdir(parents=True, exist_ok=True)
+    statements = [write_swedbank_company(bank_dir / "Transaktionsrapport_2026-11.csv", 120),
+                  write_ica(bank_dir / "ICA_kort_oktober.csv", 40)]
+    print_bank_import(bank_import([str(p) for p in statements], tenant=settings.tenant), dry_run=False, row_log=False)
+    console.print("\nthe same files again: every row is a duplicate, nothing is stored twice")
+    for report in bank_import([str(p) for p in statements], tenant=settings.tenant):
+        console.print(f"  {report.file}: imported {report.imported}, duplicates {report.duplicates}")
+
+
+
 def _fortnox(settings: Settings, engine: sa.Engine) -> None:
     tenant = settings.tenant
     with FortnoxSandbox(seed=7, supplier_invoices=30, invoices=15) as sandbox:
-        _section(f"5. Fortnox: connect tenant {tenant} to the sandbox at {sandbox.url} (OAuth, tokens stored encrypted)")
+        _section(f"6. Fortnox: connect tenant {tenant} to the sandbox at {sandbox.url} (OAuth, tokens stored encrypted)")
         code = sandbox_code(sandbox.url, settings.fortnox_redirect_uri)
         connect_fortnox(settings, engine, tenant, code, sandbox_endpoints(sandbox.url))
         console.print("connected; the sandbox enforces Fortnox's 25 requests per 5 seconds, and so do we")
 
-        _section("6. Import sync: everything changed since the last run (the first run takes all)")
+        _section("7. Import sync: everything changed since the last run (the first run takes all)")
         print_sync(import_sync(tenant=tenant))
         stats = httpx.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
         console.print(f"requests {stats['requests']}, rate-limit violations {stats['rate_limit_violations']}, "
@@ -140,7 +156,7 @@ def _fortnox(settings: Settings, engine: sa.Engine) -> None:
         stats = httpx.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
         console.print(f"second run: {stats['requests']} requests, one per dataset, nothing changed")
 
-        _section("7. Export: the property system's customers and rent invoices to Fortnox")
+        _section("8. Export: the property system's customers and rent invoices to Fortnox")
         customers, invoices = property_system.customers_and_invoices()
         with engine.begin() as connection:
             audit = AuditRecorder(tenant, "demo/property-system")
@@ -153,6 +169,31 @@ def _fortnox(settings: Settings, engine: sa.Engine) -> None:
 
         with GraphSandbox() as graph:
             _invoice_validation(tenant, graph)
+
+        _section("10. Reconciliation: the day's syncs, the week and the month against Fortnox, payments matched")
+        today = dt.datetime.now(STOCKHOLM).date().isoformat()  # this period, not the last whole one: the demo's data is new
+        for kind in ("daily", "weekly", "monthly"):
+            for written in reconciliation(kind, tenant, today):
+                figures = "; ".join(f"{f.label}: {f.value}" for f in written.figures[:4])
+                console.print(f"[bold]{kind}[/] {written.period.label}: {figures}")
+                console.print(f"  {written.html} (+ {len(written.csv)} CSV)")
+
+
+def _operations(settings: Settings, engine: sa.Engine, workdir: Path) -> None:
+    _section("11. Operations: the alert check, Prometheus metrics, retention (dry run)")
+    checked = alert_check(tenant=settings.tenant)
+    console.print(f"alerts raised now: {len(checked.sent)} ({', '.join(a.code for a in checked.sent) or 'none'}); "
+                  "without a webhook or e-mail set up they are stored (`ledgerflow alerts list`)")
+    metrics = workdir / "metrics.prom"
+    write_metrics(engine, metrics)
+    series = [line for line in metrics.read_text().splitlines() if line and not line.startswith("#")]
+    console.print(f"metrics written to {metrics} ({len(series)} series), e.g.:")
+    for line in [x for x in series if x.startswith(("sync_records_total", "dlq_size"))][:3]:
+        console.print(f"  {line}")
+    planned = retention(tenant=settings.tenant, dry_run=True)
+    due = [step for step in planned.steps if step.rows]
+    console.print(f"retention dry run: {len(planned.steps)} rules checked, {len(due)} with rows past their period "
+                  "(everything here is new); `ledgerflow retention run --apply` would act on them")
 
 
 def sandbox_company_env(graph: GraphSandbox) -> dict[str, str]:
@@ -171,7 +212,7 @@ def sandbox_company_env(graph: GraphSandbox) -> dict[str, str]:
 
 
 def _invoice_validation(tenant: str, graph: GraphSandbox) -> None:
-    _section("8. Supplier invoices: PDF -> fields -> project -> approve in Fortnox, or flag for review")
+    _section("9. Supplier invoices: PDF -> fields -> project -> approve in Fortnox, or flag for review")
     os.environ.update(sandbox_company_env(graph))
     settings = Settings()
     print_validation(supplier_invoice_validation(tenant=tenant))
