@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.sandbox.local_server import LocalServer
+from connectors.sandbox.local_server import LocalServer, json_object
 
 TENANT_ID = "5f3c9a3e-7d1b-4c2e-9a61-2b8f0e4d7c15"
 CLIENT_ID = "0b9e6c2a-3f4d-4e8b-a1c7-6d2f9e8b4a30"
@@ -339,22 +339,12 @@ async def send_mail(request: Request) -> Response:
 # /_sandbox: administration for tests and the demo (no auth)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
-    return body
-
-
 def _admin(handler: Callable[[dict[str, Any], GraphState], Any]) -> Callable[[Request], Any]:
     """An admin endpoint: JSON in, JSON out, a 400 {"error"} for a bad body."""
 
     async def endpoint(request: Request) -> Response:
         try:
-            return JSONResponse(handler(await _json_object(request), request.app.state.graph))
+            return JSONResponse(handler(await json_object(request), request.app.state.graph))
         except (ValueError, TypeError, KeyError) as error:
             return JSONResponse({"error": str(error)}, 400)
 

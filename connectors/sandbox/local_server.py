@@ -6,14 +6,27 @@ before the server runs; start-up then only waits for uvicorn's loop, a few milli
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
+from starlette.requests import Request
 from starlette.types import ASGIApp
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """An admin request's body: a JSON object (empty means {}), else ValueError (answered as 400)."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
 
 
 class LocalServer:

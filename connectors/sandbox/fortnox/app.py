@@ -36,6 +36,7 @@ from connectors.sandbox.fortnox.errors import (
 )
 from connectors.sandbox.fortnox.shapes import is_date
 from connectors.sandbox.fortnox.state import STOCKHOLM, Faults, Record, Rule, SandboxState
+from connectors.sandbox.local_server import json_object
 
 ALL_SCOPES = "archive article connectfile customer invoice offer project salary supplier supplierinvoice"
 
@@ -320,16 +321,6 @@ async def token_endpoint(request: Request) -> Response:
 # /_sandbox: administration for tests, benchmarks and scripts (no auth)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
-    return body
-
-
 def _admin(handler: Callable[[Request, SandboxState], Any]) -> Callable[[Request], Any]:
     """An admin endpoint: JSON in, JSON out, a 400 {"error"} for a bad body."""
 
@@ -352,7 +343,7 @@ async def _reset_stats(request: Request, state: SandboxState) -> dict[str, Any]:
 
 
 async def _faults(request: Request, state: SandboxState) -> dict[str, Any]:
-    body = await _json_object(request)
+    body = await json_object(request)
     unknown = body.keys() - {f.name for f in dataclass_fields(Faults)}
     if unknown:
         raise ValueError(f"unknown fault settings: {sorted(unknown)}")
@@ -361,7 +352,7 @@ async def _faults(request: Request, state: SandboxState) -> dict[str, Any]:
 
 
 async def _add_rule(request: Request, state: SandboxState) -> dict[str, Any]:
-    body = await _json_object(request)
+    body = await json_object(request)
     rule = Rule(
         method=str(body["method"]).upper(),
         path=str(body["path"]).rstrip("/"),
@@ -380,12 +371,12 @@ async def _clear_rules(request: Request, state: SandboxState) -> dict[str, Any]:
 
 
 async def _clock(request: Request, state: SandboxState) -> dict[str, Any]:
-    state.advance(float((await _json_object(request))["advance_seconds"]))
+    state.advance(float((await json_object(request))["advance_seconds"]))
     return {"now": dt.datetime.fromtimestamp(state.now(), STOCKHOLM).isoformat(timespec="seconds")}
 
 
 async def _authorize(request: Request, state: SandboxState) -> dict[str, Any]:
-    body = await _json_object(request)
+    body = await json_object(request)
     return {"code": state.issue_code(str(body["redirect_uri"]), str(body.get("scope") or ALL_SCOPES))}
 
 
