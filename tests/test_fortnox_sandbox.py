@@ -186,6 +186,14 @@ def test_filters_and_search(api: httpx.Client, sandbox: FortnoxSandbox) -> None:
     assert api.get("customers", params={"filter": "active"}).json()["MetaInformation"]["@TotalResources"] > 0
 
 
+def test_fromdate_and_todate_select_by_the_document_date(api: httpx.Client, sandbox: FortnoxSandbox) -> None:
+    dates = sorted(record["InvoiceDate"] for record, _ in sandbox.state.snapshot("supplierinvoices"))
+    start, end = dates[len(dates) // 4], dates[3 * len(dates) // 4]
+    found = api.get("supplierinvoices", params={"fromdate": start, "todate": end, "limit": 500}).json()
+    assert found["MetaInformation"]["@TotalResources"] == sum(start <= d <= end for d in dates)
+    assert all(start <= item["InvoiceDate"] <= end for item in found["SupplierInvoices"])
+
+
 def test_trailing_slash_is_accepted(api: httpx.Client) -> None:
     assert api.get("invoices/").status_code == 200
     assert api.get("invoices/1/").json()["Invoice"]["DocumentNumber"] == "1"

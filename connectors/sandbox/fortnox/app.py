@@ -100,12 +100,12 @@ def _selection(resource: Resource, request: Request, state: SandboxState) -> lis
         since = _since(query["lastmodified"])
         checks.append(lambda record, modified: modified >= since)
     if resource.date_field:
-        name = resource.date_field
+        field = resource.date_field  # bound by value below: the loops after this reuse `name`
         start, end = _date_parameter(request, "fromdate"), _date_parameter(request, "todate")
         if start:
-            checks.append(lambda record, modified: (record[name] or "") >= start)
+            checks.append(lambda record, modified, field=field, start=start: (record[field] or "") >= start)
         if end:
-            checks.append(lambda record, modified: (record[name] or "9999") <= end)
+            checks.append(lambda record, modified, field=field, end=end: (record[field] or "9999") <= end)
     for parameter, name in resource.search.items():
         if parameter in query:
             needle = query[parameter].casefold()
