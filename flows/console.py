@@ -97,6 +97,7 @@ def print_validation(summary: ValidationSummary) -> None:
         ("to review: suggestion (80-94 %)", summary.suggestion), ("to review: alternatives (60-79 %)", summary.alternatives),
         ("to review: manual (< 60 %)", summary.manual), ("of them without a PDF", summary.no_document),
         ("complaints sent", summary.complaints_sent), ("escalated (due soon)", summary.escalated),
+        ("settled in Fortnox meanwhile (left the list)", summary.settled),
     ):
         table.add_row(label, f"{value:,}")
     console.print(table)

@@ -27,14 +27,14 @@ from flows.settings import Settings
 from models.audit import AuditRecorder
 from models.bookkeeping import get_cursor, set_cursor
 from models.invoice_review import Analysis, Band, Buyer
-from models.reviews import OPEN, decide, find, flagged, known_versions, mark_escalated, save_analysis
+from models.reviews import OPEN, decide, find, flagged, known_versions, mark_escalated, save_analysis, settle
 from models.store import open_store
 from tasks.invoice_analysis.actions import (
     approval_comment, registry_project, send_complaint, write_project,
 )
 from tasks.invoice_analysis.complaint import FlaggedInvoice, compose_escalation
 from tasks.invoice_analysis.documents import Reader, analyze_documents
-from tasks.invoice_analysis.inbox import Incoming, fetch_documents, needs_decision, seen, unbooked_changes
+from tasks.invoice_analysis.inbox import Incoming, changes, fetch_documents, needs_decision, seen
 from tasks.invoice_analysis.registry import Registry
 
 CURSOR = "supplier_invoice_validation"
@@ -47,7 +47,7 @@ class ValidationSummary:
     """What one run did; the Prefect table artifact and the CLI show it."""
 
     tenant: str
-    listed: int = 0  # unbooked and changed in Fortnox since the last run
+    listed: int = 0  # changed in Fortnox since the last run
     processed: int = 0  # analysed (new or changed, not booked, without a project)
     auto_approved: int = 0
     suggestion: int = 0
@@ -57,6 +57,7 @@ class ValidationSummary:
     escalated: int = 0
     failed_writes: int = 0  # approvals Fortnox refused: left on the list with the reason
     no_document: int = 0
+    settled: int = 0  # left the review list: booked, cancelled or given a project in Fortnox meanwhile
     decisions: list[dict[str, object]] = field(default_factory=list)
 
 
@@ -88,11 +89,11 @@ def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
     next_cursor = now - CURSOR_OVERLAP
 
     with fortnox_client(settings, engine, tenant_id) as client:
-        items = unbooked_changes(client, since)
-        summary.listed = len(items)
+        changed = changes(client, since)
+        summary.listed = len(changed.open) + len(changed.settled)
         with engine.connect() as connection:
-            versions = known_versions(connection, tenant_id, [item.given_number for item in items])
-        todo = [seen(item) for item in items if needs_decision(item, versions)]
+            versions = known_versions(connection, tenant_id, [item.given_number for item in changed.open])
+        todo = [seen(item) for item in changed.open if needs_decision(item, versions)]
         documents = fetch_documents(client, todo)
         reader = Reader(engine, tenant_id, claude_reader(settings))
         analyses = analyze_documents([(d.file_name, d.pdf) for d in documents], reader, registry, buyer)
@@ -101,6 +102,7 @@ def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
             for incoming, analysis in zip(documents, analyses, strict=True):
                 _decide(connection, client, mailer, settings, tenant_id, buyer, registry, incoming, analysis,
                         audit, now, summary)
+            summary.settled = settle(connection, tenant_id, changed.settled, audit, now)
             audit.flush(connection)
             set_cursor(connection, tenant_id, "fortnox", CURSOR, next_cursor.isoformat())
     summary.processed = len(documents)

@@ -144,7 +144,8 @@ class Analysis(Contract):
         return self.candidates[0].project_number if self.candidates else None
 
 
-ReviewStatus = Literal["auto_approved", "pending", "approved", "rejected", "waiting"]
+ReviewStatus = Literal["auto_approved", "pending", "approved", "rejected", "waiting", "closed"]
+"""`closed`: settled in Fortnox while on the reviewer's list (booked, cancelled, project set there)."""
 
 
 class Buyer(Contract):

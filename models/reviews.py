@@ -188,3 +188,20 @@ def mark_escalated(connection: sa.Connection, review_ids: Iterable[str], now: dt
     ids = list(review_ids)
     if ids:
         connection.execute(invoice_reviews.update().where(invoice_reviews.c.id.in_(ids)).values(escalated_at=now))
+
+
+def settle(connection: sa.Connection, tenant_id: str, settled: dict[str, str], audit: AuditRecorder,
+           now: dt.datetime) -> int:
+    """Close the open reviews of invoices that were settled in Fortnox meanwhile (booked, cancelled,
+    or given a project by someone there): nothing is left for the reviewer to decide."""
+    if not settled:
+        return 0
+    rows = connection.execute(
+        sa.select(invoice_reviews).where(invoice_reviews.c.tenant_id == tenant_id,
+                                         invoice_reviews.c.status.in_(OPEN),
+                                         invoice_reviews.c.given_number.in_(list(settled)))
+    ).all()
+    for row in rows:
+        review = Review.of(row)
+        decide(connection, tenant_id, review, "closed", "fortnox", audit, now, comment=settled[review.given_number])
+    return len(rows)

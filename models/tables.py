@@ -226,7 +226,7 @@ invoice_reviews = sa.Table(
     sa.Column("project_number", sa.String(50)),  # the best candidate, or the reviewer's choice
     sa.Column("confidence", sa.Integer, nullable=False),
     sa.Column("band", sa.String(16), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # auto_approved | pending | approved | rejected | waiting
+    sa.Column("status", sa.String(16), nullable=False),  # auto_approved | pending | approved | rejected | waiting | closed
     sa.Column("decided_by", sa.String(100)),  # "ai" or the reviewer
     sa.Column("decided_at", Timestamp),
     sa.Column("comment", sa.Text),

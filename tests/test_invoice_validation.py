@@ -270,3 +270,26 @@ def test_auto_reject_below_60_sends_the_complaint_by_itself(sandboxes, store_env
     for given_number in with_email:
         assert remote(fortnox, given_number)["Comments"].startswith("Reklamerad ")
     assert reviews_by_status(store_env).get("rejected", 0) == len(with_email)
+
+
+def test_an_invoice_settled_in_fortnox_leaves_the_review_list(sandboxes, store_env: str) -> None:
+    """Booked, cancelled or given a project in Fortnox while waiting for the reviewer: closed, with why."""
+    fortnox, _ = sandboxes
+    supplier_invoice_validation(tenant="acme")
+    listed = json.loads(CliRunner().invoke(app, ["invoices", "flagged", "--json"]).output)
+    booked, cancelled, assigned = (item["givenNumber"] for item in listed[:3])
+    fortnox.state.store("supplierinvoices", booked, {**remote(fortnox, booked), "Booked": True})
+    fortnox.state.store("supplierinvoices", cancelled, {**remote(fortnox, cancelled), "Cancelled": True})
+    fortnox.state.store("supplierinvoices", assigned, {**remote(fortnox, assigned), "Project": "1313"})
+
+    rerun = supplier_invoice_validation(tenant="acme")
+
+    assert (rerun.settled, rerun.processed) == (3, 0)
+    with open_store(store_env).connect() as connection:
+        closed = dict(connection.execute(
+            sa.select(invoice_reviews.c.given_number, invoice_reviews.c.comment)
+            .where(invoice_reviews.c.status == "closed", invoice_reviews.c.decided_by == "fortnox")).all())
+    assert closed == {booked: "Bokförd i Fortnox", cancelled: "Makulerad i Fortnox",
+                      assigned: "Projekt 1313 satt i Fortnox"}
+    still = {item["givenNumber"] for item in json.loads(CliRunner().invoke(app, ["invoices", "flagged", "--json"]).output)}
+    assert still == {item["givenNumber"] for item in listed} - {booked, cancelled, assigned}

@@ -1,9 +1,10 @@
 """Step 1-2: the Fortnox supplier invoices that need a decision, and their PDFs.
 
-An invoice needs one when it is new or changed since it was last decided, is unbooked (a booked
-invoice is past attestation and Fortnox no longer lets its project change; the list is asked
-with ``filter=unbooked``, which also leaves out cancelled ones, a field list items do not carry)
-and has no project yet. "Changed" is judged on what the decision rests on (supplier, number,
+An invoice needs one when it is new or changed since it was last decided, is neither booked (a
+booked invoice is past attestation and Fortnox no longer lets its project change) nor cancelled
+(list items do not carry that flag, so the cancelled ones are asked for with ``filter=cancelled``),
+and has no project yet. An invoice still on the reviewer's list that was booked, cancelled or
+given a project in Fortnox meanwhile is settled there, and leaves the list. "Changed" is judged on what the decision rests on (supplier, number,
 dates, amount), so our own write-back of `Project` and `Comments` never makes an invoice look
 changed, and a decided invoice is not decided again unless it really changed.
 """
@@ -40,13 +41,32 @@ def seen(item: fx.SupplierInvoiceItem) -> InvoiceSeen:
                        hashlib.sha256(decisive.encode()).hexdigest())
 
 
-def unbooked_changes(client: fx.FortnoxClient, since: dt.datetime | None) -> list[fx.SupplierInvoiceItem]:
-    return list(client.supplier_invoices(since, filter="unbooked"))
+@dataclass(frozen=True)
+class Changes:
+    """What changed in Fortnox since the cursor: the invoices still open for a decision, and why
+    the others are settled (for reviews still waiting on them)."""
+
+    open: list[fx.SupplierInvoiceItem]
+    settled: dict[str, str]  # given number -> reason, in Swedish
+
+
+def changes(client: fx.FortnoxClient, since: dt.datetime | None) -> Changes:
+    items = list(client.supplier_invoices(since))
+    cancelled = {item.given_number for item in client.supplier_invoices(since, filter="cancelled")}
+    settled: dict[str, str] = {}
+    for item in items:
+        if item.given_number in cancelled:
+            settled[item.given_number] = "Makulerad i Fortnox"
+        elif item.project:
+            settled[item.given_number] = f"Projekt {item.project} satt i Fortnox"
+        elif item.booked:
+            settled[item.given_number] = "Bokförd i Fortnox"
+    return Changes([item for item in items if item.given_number not in settled], settled)
 
 
 def needs_decision(item: fx.SupplierInvoiceItem, decided_versions: dict[str, str]) -> bool:
-    return (not item.booked and not item.project
-            and decided_versions.get(item.given_number) != seen(item).source_version)
+    """For an open invoice (`Changes.open`): new, or changed since it was decided."""
+    return decided_versions.get(item.given_number) != seen(item).source_version
 
 
 def _connections(client: fx.FortnoxClient, invoices: list[InvoiceSeen]) -> dict[str, fx.FileConnection]:
