@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
 
+import sqlalchemy as sa
 from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_table_artifact
 
@@ -76,12 +77,29 @@ def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
     settings = Settings()
     tenant_id = tenant or settings.tenant
     buyer = _buyer(settings)
+    mailer = graph_mailer(settings)
+    try:
+        summary = _cycle(settings, tenant_id, buyer, mailer)
+    finally:
+        if mailer is not None:
+            mailer.close()
+    get_run_logger().info("%s: %d listed, %d analysed, %d auto-approved, %d to review, %d complaints", tenant_id,
+                          summary.listed, summary.processed, summary.auto_approved,
+                          summary.suggestion + summary.alternatives + summary.manual, summary.complaints_sent)
+    create_table_artifact(
+        key=f"invoice-validation-{re.sub(r'[^a-z0-9-]+', '-', tenant_id.lower())}",
+        table=[{k: v for k, v in asdict(summary).items() if k != "decisions"}],
+        description="Supplier-invoice validation: processed, auto-approved, flagged per band, complaints sent",
+    )
+    return summary
+
+
+def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailClient | None) -> ValidationSummary:
+    """Steps 1-9 for one tenant: poll, read, match, decide, store, settle, escalate."""
     engine = open_store(settings.database_url)
-    logger = get_run_logger()
     summary = ValidationSummary(tenant_id)
     now = dt.datetime.now(dt.UTC)
     audit = AuditRecorder(tenant_id, f"supplier_invoice_validation/{runtime.flow_run.id or 'local'}")
-    mailer = graph_mailer(settings)
     with engine.connect() as connection:
         cursor = get_cursor(connection, tenant_id, "fortnox", CURSOR)
         registry = Registry.from_store(connection, tenant_id)
@@ -107,19 +125,10 @@ def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
             set_cursor(connection, tenant_id, "fortnox", CURSOR, next_cursor.isoformat())
     summary.processed = len(documents)
     summary.escalated = _escalate(engine, mailer, settings, tenant_id, now)
-
-    logger.info("%s: %d listed, %d analysed, %d auto-approved, %d to review, %d complaints", tenant_id,
-                summary.listed, summary.processed, summary.auto_approved,
-                summary.suggestion + summary.alternatives + summary.manual, summary.complaints_sent)
-    create_table_artifact(
-        key=f"invoice-validation-{re.sub(r'[^a-z0-9-]+', '-', tenant_id.lower())}",
-        table=[{k: v for k, v in asdict(summary).items() if k != "decisions"}],
-        description="Supplier-invoice validation: processed, auto-approved, flagged per band, complaints sent",
-    )
     return summary
 
 
-def _decide(connection, client: fx.FortnoxClient, mailer: GraphMailClient | None, settings: Settings,  # type: ignore[no-untyped-def]
+def _decide(connection: sa.Connection, client: fx.FortnoxClient, mailer: GraphMailClient | None, settings: Settings,
             tenant_id: str, buyer: Buyer, registry: Registry, incoming: Incoming, analysis: Analysis,
             audit: AuditRecorder, now: dt.datetime, summary: ValidationSummary) -> None:
     """Act on one analysis and store it: approve in Fortnox, flag, or (optionally) complain."""
@@ -158,7 +167,7 @@ def _decide(connection, client: fx.FortnoxClient, mailer: GraphMailClient | None
                               "confidence": analysis.confidence, "band": str(analysis.band), "status": status})
 
 
-def _escalate(engine, mailer: GraphMailClient | None, settings: Settings, tenant_id: str,  # type: ignore[no-untyped-def]
+def _escalate(engine: sa.Engine, mailer: GraphMailClient | None, settings: Settings, tenant_id: str,
               now: dt.datetime) -> int:
     """Step 9: flagged invoices due within the escalation window, not escalated before, go to the
     reviewer in one notice. Without mail or a reviewer they stay on the list and are logged."""
