@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from flows.alerting import notify_failure
 from flows.connections import claude_reader, fortnox_client, graph_mailer
 from flows.settings import Settings
 from models.audit import AuditRecorder
-from models.bookkeeping import get_cursor, set_cursor
+from models.bookkeeping import get_cursor, log_sync, set_cursor
 from models.invoice_review import Analysis, Band, Buyer
 from models.reviews import OPEN, decide, find, flagged, known_versions, mark_escalated, save_analysis, settle
 from models.store import open_store
@@ -37,6 +38,7 @@ from tasks.invoice_analysis.complaint import FlaggedInvoice, compose_escalation
 from tasks.invoice_analysis.documents import Reader, analyze_documents
 from tasks.invoice_analysis.inbox import Incoming, changes, fetch_documents, needs_decision, seen
 from tasks.invoice_analysis.registry import Registry
+from tasks.metrics import api_usage
 
 CURSOR = "supplier_invoice_validation"
 CURSOR_OVERLAP = dt.timedelta(seconds=60)
@@ -98,7 +100,9 @@ def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailCl
     """Steps 1-9 for one tenant: poll, read, match, decide, store, settle, escalate."""
     engine = open_store(settings.database_url)
     summary = ValidationSummary(tenant_id)
-    now = dt.datetime.now(dt.UTC)
+    now, started = dt.datetime.now(dt.UTC), time.monotonic()
+    usage = api_usage()
+    usage.take()  # what this run costs from here on
     audit = AuditRecorder(tenant_id, f"supplier_invoice_validation/{runtime.flow_run.id or 'local'}")
     with engine.connect() as connection:
         cursor = get_cursor(connection, tenant_id, "fortnox", CURSOR)
@@ -123,6 +127,12 @@ def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailCl
             summary.settled = settle(connection, tenant_id, changed.settled, audit, now)
             audit.flush(connection)
             set_cursor(connection, tenant_id, "fortnox", CURSOR, next_cursor.isoformat())
+            # A sync log line like every import's: the daily report, the alerts and the metrics see the run.
+            log_sync(connection, tenant_id, "fortnox", "supplier_invoice_review",
+                     "partial" if summary.failed_writes else "success", len(documents), sync_type="scheduled",
+                     duration_ms=int((time.monotonic() - started) * 1000), flow_run_id=runtime.flow_run.id,
+                     details={"auto_approved": summary.auto_approved, "settled": summary.settled,
+                              "refused_by_fortnox": summary.failed_writes, "api": usage.take()})
     summary.processed = len(documents)
     summary.escalated = _escalate(engine, mailer, settings, tenant_id, now)
     return summary

@@ -28,7 +28,7 @@ from flows.workcloud_ingest import workcloud_ingest
 from models.audit import verify_chain
 from models.secrets import SecretCipher
 from models.store import open_store
-from models.tables import invoice_reviews
+from models.tables import invoice_reviews, sync_logs
 
 KEY = SecretCipher.new_key()
 TOKEN = "review-token-for-tests"
@@ -95,6 +95,14 @@ def test_a_cycle_approves_in_fortnox_flags_the_rest_and_decides_nothing_twice(sa
         assert invoice["Project"] == truth(fortnox, decision["given_number"])
         assert invoice["Comments"].startswith(f"AI-validerad: {decision['confidence']} % konfidens, Projekt: ")
     assert reviews_by_status(store_env)["auto_approved"] == first.auto_approved
+
+    with open_store(store_env).connect() as connection:
+        logged = connection.execute(sa.select(sync_logs.c.record_count, sync_logs.c.status, sync_logs.c.details)
+                                    .where(sync_logs.c.data_type == "supplier_invoice_review")).one()
+    assert (logged.record_count, logged.status) == (first.processed, "success")
+    assert logged.details["auto_approved"] == first.auto_approved
+    requests = logged.details["api"]["fortnox"]["requests"]  # per HTTP status
+    assert requests["200"] >= first.processed + first.auto_approved  # PDFs fetched, projects written
 
     again = supplier_invoice_validation(tenant="acme")
     assert (again.processed, again.auto_approved) == (0, 0)
