@@ -92,7 +92,7 @@ def print_bank_import(reports: list[BankImportReport], *, dry_run: bool, row_log
 def print_validation(summary: ValidationSummary) -> None:
     table = Table("", "invoices", title=f"Supplier-invoice validation, tenant {summary.tenant}")
     for label, value in (
-        ("unbooked and changed in Fortnox", summary.listed), ("analysed", summary.processed),
+        ("changed in Fortnox since the last run", summary.listed), ("analysed", summary.processed),
         ("auto-approved (>= 95 %), project written to Fortnox", summary.auto_approved),
         ("to review: suggestion (80-94 %)", summary.suggestion), ("to review: alternatives (60-79 %)", summary.alternatives),
         ("to review: manual (< 60 %)", summary.manual), ("of them without a PDF", summary.no_document),
