@@ -7,11 +7,6 @@ The schedules are defined once, in prefect.yaml; this module only reads them.
 
 A Prefect server must be running and ``PREFECT_API_URL`` point at it: Prefect's temporary
 (ephemeral) server does not run the scheduler, so nothing would ever be due.
-
-The lead registers the command in ``flows/cli.py``::
-
-    from flows.serve import serve_command
-    app.command("serve")(serve_command)
 """
 
 from __future__ import annotations
