@@ -28,6 +28,11 @@ bench: install
 	$(BIN)/python benchmarks/bank_import.py --rows 100000 --database postgres
 	$(BIN)/python benchmarks/bank_import.py --megabytes 10 --database postgres
 	$(BIN)/python benchmarks/flow_overhead.py
+	$(BIN)/python benchmarks/invoice_accuracy.py --count 500
+	$(BIN)/python benchmarks/invoice_fields.py --generated 300
+	$(BIN)/python benchmarks/invoice_cycle.py --new 100
+	$(BIN)/python benchmarks/payment_matching.py --invoices 100000 --database postgres
+	$(BIN)/python benchmarks/reconciliation.py --database postgres
 
 clean:
 	rm -rf var
