@@ -95,6 +95,8 @@ FIELD_GUIDE: dict[str, dict[str, str]] = {
         "unit": "Enhet, e.g. st, tim, m, m2.",
         "unit_price": "À-pris / Pris: the price per unit excluding VAT.",
         "amount": "Belopp / Summa: the row's amount excluding VAT.",
+        "section": "The project heading printed above this row inside the rows table, exactly as printed "
+                   "(e.g. 'Märkning: 1313 Stender VB 1966'), when the rows are grouped by project; else null.",
     },
     ProjectHint.__name__: {
         "kind": "project_number, project_name, work_order (WW...), reference (a project named in Er referens), "

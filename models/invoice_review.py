@@ -45,6 +45,7 @@ class ExtractedLine(Contract):
     unit: str | None = None
     unit_price: Money | None = None
     amount: Money
+    section: str | None = None  # a heading printed above the row in the table, e.g. "Märkning: 1313 Stender VB 1966"
 
 
 class ExtractedFields(Contract):

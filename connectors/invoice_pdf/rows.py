@@ -74,8 +74,15 @@ def _columns(line: Line) -> dict[str, Cell] | None:
     return columns
 
 
+def _section(line: Line) -> str | None:
+    """A project heading inside the table ("Märkning: 1313 Stender VB 1966"): the rows below it are that
+    project's, which tells the matcher how much of an invoice that names two projects is whose."""
+    return line.text.strip() if any(tier.match(line.text) for tier in labels.PROJECT) else None
+
+
 def _table(layout: Layout, header: Line, columns: dict[str, Cell]) -> list[ExtractedLine]:
     rows: list[ExtractedLine] = []
+    section: str | None = None
     bottom = header.y1
     for line in layout.lines[header.index + 1:]:
         if line.page != header.page or line.y0 - bottom > _GAP * line.height:
@@ -89,7 +96,9 @@ def _table(layout: Layout, header: Line, columns: dict[str, Cell]) -> list[Extra
             cells.setdefault(role, []).append((overlap, cell))
         amount = money(_best(cells, "amount")) if "amount" in cells else None
         if amount is not None:
-            rows.append(_row(line, cells, amount))
+            rows.append(_row(line, cells, amount, section))
+        else:
+            section = _section(line) or section
     return rows
 
 
@@ -110,7 +119,7 @@ def _best(cells: dict[str, list[tuple[float, Cell]]], role: str) -> str:
     return max(cells[role], key=lambda placed: placed[0])[1].text
 
 
-def _row(line: Line, cells: dict[str, list[tuple[float, Cell]]], amount: Decimal) -> ExtractedLine:
+def _row(line: Line, cells: dict[str, list[tuple[float, Cell]]], amount: Decimal, section: str | None) -> ExtractedLine:
     described = [cell.text for _, cell in cells.get("description", [])]
     quantity: Decimal | None = None
     unit = _best(cells, "unit") if "unit" in cells else None
@@ -122,5 +131,5 @@ def _row(line: Line, cells: dict[str, list[tuple[float, Cell]]], amount: Decimal
     unit_price = money(_best(cells, "unit_price")) if "unit_price" in cells else None
     return ExtractedLine(
         description=" ".join(described) or line.cells[0].text, quantity=quantity, unit=unit, unit_price=unit_price,
-        amount=amount,
+        amount=amount, section=section,
     )

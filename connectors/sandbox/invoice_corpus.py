@@ -645,7 +645,8 @@ def _fields(document: InvoiceDocument, plan: Plan) -> ExtractedFields:
         delivery_address=next((hint.value for hint in plan.hints if hint.kind == "address"), None),
         reverse_charge=document.reverse_charge,
         lines=[ExtractedLine(description=line.description, quantity=Decimal(line.quantity), unit=line.unit,
-                             unit_price=line.price, amount=line.amount) for line in document.lines],
+                             unit_price=line.price, amount=line.amount, section=line.section or None)
+               for line in document.lines],
     )
 
 

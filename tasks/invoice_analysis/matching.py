@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from models.invoice_review import Candidate, Check, ExtractedFields, ProjectHint
+from models.invoice_review import Candidate, Check, ExtractedFields, ExtractedLine, ProjectHint
 from tasks.invoice_analysis.checks import kronor
 from tasks.invoice_analysis.registry import WORK_ORDER, Registry, RegistryProject, process_text, work_order_key
 
-SignalKind = Literal["number", "work_order", "name", "address", "leader"]
+SignalKind = Literal["number", "work_order", "name", "address", "leader", "rows"]
 IDENTIFIERS: frozenset[SignalKind] = frozenset({"number", "work_order"})
 
 # What one signal alone is worth, on the confidence scale of the seed 002 bands.
@@ -30,6 +30,7 @@ WORK_ORDER_OF = 96  # a work order belongs to exactly one project
 NAME = 90  # a name, an address or a leader alone: a suggestion (80-94)
 ADDRESS = 86
 LEADER = 82
+ROWS = 40  # most of the amount is under this project's heading: orders two printed projects, decides nothing alone
 FUZZY_COST = 0.4  # points lost per point of similarity below 100 (a typo costs ~3)
 
 NAME_CUTOFF = 80  # 1-2 typos in an 11-20 character name keep 81-95 % similarity
@@ -139,6 +140,7 @@ class _Collector:
         self.projects: dict[str, _Project] = {}
         self.checks: list[Check] = []
         self.position = 0
+        self.section_totals: dict[str, Decimal] = {}  # project number -> the rows under its heading
 
     def add(self, number: str, evidence: Evidence) -> None:
         project = self.registry.project(number)
@@ -178,6 +180,19 @@ class _Collector:
             self.add(project.number, Evidence(signal, "number", NUMBER, f"Projektnummer {project.number} på fakturan"))
         if rest.strip():
             self.name(f"{signal}:name", rest, NAME_CUTOFF, partial=False)
+
+    def sections(self, lines: list[ExtractedLine]) -> None:
+        """Rows grouped under project headings: the project most of the amount is printed under."""
+        totals = self.section_totals
+        for line in lines:
+            numbers = NUMBER_TOKEN.findall(line.section or "")
+            project = next((p for p in map(self.registry.project, numbers) if p is not None), None)
+            if project is not None:
+                totals[project.number] = totals.get(project.number, Decimal(0)) + line.amount
+        if len(totals) > 1:
+            number, amount = max(totals.items(), key=lambda item: item[1])
+            self.add(number, Evidence("rows", "rows", ROWS,
+                                      f"Störst belopp på fakturan ({kronor(amount)}) står under projekt {number}"))
 
     def work_order(self, signal: str, value: str, where: str = "") -> None:
         key = work_order_key(value) or value.upper()
@@ -261,10 +276,13 @@ def match(fields: ExtractedFields, registry: Registry) -> Match:
     collector = _Collector(registry)
     for position, hint in enumerate(_page_hints(fields)):
         collector.hint(position, hint)
+    collector.sections(fields.lines)
     amount = fields.net if fields.net is not None else fields.total
     scored = sorted(
         ((*_score(p.project, p.evidence, amount), p) for p in collector.projects.values()),
-        key=lambda item: (-item[0], item[2].first_seen, item[2].project.number),
+        # Equal scores (two printed projects): the one with more of the amount, then the one printed first.
+        key=lambda item: (-item[0], -collector.section_totals.get(item[2].project.number, 0), item[2].first_seen,
+                          item[2].project.number),
     )
     if not scored:
         return Match([], [*collector.checks, _reference_check(fields, None)])
