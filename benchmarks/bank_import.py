@@ -18,48 +18,31 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ROW_BYTES = 137  # about what one generated Swedbank company row takes
 
 
 def child(path: Path, database: str) -> None:
     os.environ["PREFECT_LOGGING_LEVEL"] = "ERROR"
-    import sqlalchemy as sa
     from prefect.logging import disable_run_logger
+    from stores import scratch_store  # benchmarks/stores.py (run as a script, this folder is on the path)
 
     from connectors.banks import read_statement
-    from models.store import open_store
-    from tasks.load import load_bank_statement
     from connectors.sandbox.bank import write_swedbank_company
+    from tasks.load import load_bank_statement
 
-    schema = None
-    if database == "postgres":
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        with sa.create_engine(POSTGRES).begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    try:
-        open_store(url)
-        with disable_run_logger():
-            # Warm-up outside the clock: imports (GX takes seconds), the GX context, the connection pool.
-            warm = write_swedbank_company(path.with_name("warm-up.csv"), 10)
-            load_bank_statement.fn(url, "warm-up", read_statement(warm), "warm-up", "bench")
-            started = time.perf_counter()
-            statement = read_statement(path, max_bytes=1 << 31)
-            parsed = time.perf_counter()
-            report = load_bank_statement.fn(url, "bench", statement, "bench-account", "bench")
-            done = time.perf_counter()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{report.rows} {report.imported} {done - started:.3f} {parsed - started:.3f} {peak:.0f}")
-    finally:
-        if schema:
-            with sa.create_engine(POSTGRES).begin() as connection:
-                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with scratch_store(database) as url, disable_run_logger():
+        # Warm-up outside the clock: imports (GX takes seconds), the GX context, the connection pool.
+        warm = write_swedbank_company(path.with_name("warm-up.csv"), 10)
+        load_bank_statement.fn(url, "warm-up", read_statement(warm), "warm-up", "bench")
+        started = time.perf_counter()
+        statement = read_statement(path, max_bytes=1 << 31)
+        parsed = time.perf_counter()
+        report = load_bank_statement.fn(url, "bench", statement, "bench-account", "bench")
+        done = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{report.rows} {report.imported} {done - started:.3f} {parsed - started:.3f} {peak:.0f}")
 
 
 def main() -> None:

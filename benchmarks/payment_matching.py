@@ -18,13 +18,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import sqlalchemy as sa
 
 from connectors.sandbox.payments import external_ids, generate_payments
 from models.audit import AuditRecorder
@@ -33,33 +27,10 @@ from models.tables import ENTITIES
 from models.upsert import upsert_in_chunks
 from tasks.reconciliation.payments import match_payments
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from stores import scratch_store  # benchmarks/stores.py (run as a script, this folder is on the path)
+
 TENANT = "bench"
 PER_ROUND = 20  # invoices (and transactions) per round of the generator
-
-
-@contextmanager
-def fresh_store(database: str) -> Iterator[str]:
-    """The URL of a new, migrated store: a temporary SQLite file or a PostgreSQL schema dropped afterwards."""
-    if database == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-        open_store(url)
-        yield url
-        open_store(url).dispose()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    try:
-        open_store(url)
-        yield url
-    finally:
-        open_store(url).dispose()
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> None:
@@ -72,7 +43,7 @@ def main() -> None:
     started = time.perf_counter()
     payments = generate_payments(max(options.invoices // PER_ROUND, 1))
     generated = time.perf_counter()
-    with fresh_store(options.database) as url:
+    with scratch_store(options.database) as url:
         engine = open_store(url)
         with engine.begin() as connection:
             audit = AuditRecorder(TENANT, "benchmark")

@@ -38,7 +38,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TENANT = "bench"
 SPAN_DAYS = 730  # the invoices' dates: two years up to the report's day
 CHANGED, GONE, ONLY_REMOTE = 10, 5, 5
@@ -209,7 +208,14 @@ def main() -> None:
     os.environ.update(PREFECT_HOME=str(work / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                       PREFECT_LOGGING_LEVEL="WARNING", DO_NOT_TRACK="1", GX_ANALYTICS_ENABLED="false",
                       LEDGERFLOW_REPORTS_DIR=str(work / "reports"), LEDGERFLOW_TENANT=TENANT)
-    import sqlalchemy as sa
+    from stores import scratch_store  # benchmarks/stores.py (run as a script, this folder is on the path)
+
+    with scratch_store(options.database) as url:
+        run(options, url, work)
+
+
+def run(options: argparse.Namespace, url: str, work: Path) -> None:
+    """Seed the store at `url` and the sandbox, then time each report."""
     from prefect.testing.utilities import prefect_test_harness
 
     from connectors import fortnox as fx
@@ -218,56 +224,44 @@ def main() -> None:
     from models.secrets import SecretCipher
     from models.store import open_store
 
-    schema = None
-    if options.database == "postgres":
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        with sa.create_engine(POSTGRES).begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{work / 'bench.db'}"
     os.environ.update(LEDGERFLOW_DATABASE_URL=url, LEDGERFLOW_ENCRYPTION_KEY=SecretCipher.new_key())
     from flows.reconciliation import reconciliation
     from flows.settings import Settings
 
     today = dt.date.today()
     day = (today - dt.timedelta(days=1)).isoformat()
-    try:
-        with FortnoxSandbox(seed=7, suppliers=1, customers=1, invoices=0, offers=0, supplier_invoices=0,
-                            attendance_transactions=0, salary_transactions=0) as sandbox:
-            sandbox.state.rate_limit = 1_000_000
-            started = time.perf_counter()
-            seed_remote(sandbox, options.invoices, today)
-            seed_store(url, options.invoices, options.transactions, today)
-            print(f"# seeded in {time.perf_counter() - started:.1f} s ({options.database})")
-            settings = Settings()
-            connect_fortnox(settings, open_store(url), TENANT, sandbox_code(sandbox.url, settings.fortnox_redirect_uri),
-                            sandbox_endpoints(sandbox.url, requests_per_5s=1_000_000, page_size=fx.PAGE_SIZE))
-            http = RequestTime()
-            requests_log = logging.getLogger("ledgerflow.http")
-            requests_log.addHandler(http)
-            requests_log.setLevel(logging.INFO)
-            requests_log.propagate = False  # counted, not printed
-            with prefect_test_harness(server_startup_timeout=120):
-                reconciliation("daily", tenant=TENANT, date="2000-01-01")  # warm-up: imports, first flow run
-                for kind in ("daily", "weekly", "monthly"):
-                    http.seconds, http.requests = 0.0, 0
-                    started = time.perf_counter()
-                    [written] = reconciliation(kind, tenant=TENANT, date=day)
-                    elapsed = time.perf_counter() - started
-                    found = {key: _rows(path) for key, path in written.csv.items()}
-                    print(f"reconciliation {kind} {options.database} invoices={options.invoices} "
-                          f"transactions={options.transactions} seconds={elapsed:.2f} "
-                          f"ours_s={elapsed - http.seconds:.2f} sandbox_s={http.seconds:.2f} "
-                          f"requests={http.requests} "
-                          f"discrepancies={found.get('discrepancies', '-')} drift={found.get('drift', '-')} "
-                          f"payment_matches={found.get('payment_matches', '-')} "
-                          f"open_invoices={found.get('open_invoices', '-')} audit_events={_events_checked(written)} "
-                          f"html_kib={written.html.stat().st_size // 1024}")
-    finally:
-        if schema:
-            with sa.create_engine(POSTGRES).begin() as connection:
-                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with FortnoxSandbox(seed=7, suppliers=1, customers=1, invoices=0, offers=0, supplier_invoices=0,
+                        attendance_transactions=0, salary_transactions=0) as sandbox:
+        sandbox.state.rate_limit = 1_000_000
+        started = time.perf_counter()
+        seed_remote(sandbox, options.invoices, today)
+        seed_store(url, options.invoices, options.transactions, today)
+        print(f"# seeded in {time.perf_counter() - started:.1f} s ({options.database})")
+        settings = Settings()
+        connect_fortnox(settings, open_store(url), TENANT, sandbox_code(sandbox.url, settings.fortnox_redirect_uri),
+                        sandbox_endpoints(sandbox.url, requests_per_5s=1_000_000, page_size=fx.PAGE_SIZE))
+        http = RequestTime()
+        requests_log = logging.getLogger("ledgerflow.http")
+        requests_log.addHandler(http)
+        requests_log.setLevel(logging.INFO)
+        requests_log.propagate = False  # counted, not printed
+        with prefect_test_harness(server_startup_timeout=120):
+            reconciliation("daily", tenant=TENANT, date="2000-01-01")  # warm-up: imports, first flow run
+            for kind in ("daily", "weekly", "monthly"):
+                http.seconds, http.requests = 0.0, 0
+                started = time.perf_counter()
+                [written] = reconciliation(kind, tenant=TENANT, date=day)
+                elapsed = time.perf_counter() - started
+                found = {key: _rows(path) for key, path in written.csv.items()}
+                print(f"reconciliation {kind} {options.database} invoices={options.invoices} "
+                      f"transactions={options.transactions} seconds={elapsed:.2f} "
+                      f"ours_s={elapsed - http.seconds:.2f} sandbox_s={http.seconds:.2f} "
+                      f"requests={http.requests} "
+                      f"discrepancies={found.get('discrepancies', '-')} drift={found.get('drift', '-')} "
+                      f"payment_matches={found.get('payment_matches', '-')} "
+                      f"open_invoices={found.get('open_invoices', '-')} audit_events={_events_checked(written)} "
+                      f"html_kib={written.html.stat().st_size // 1024}")
+
 
 
 if __name__ == "__main__":

@@ -31,12 +31,10 @@ from models.bookkeeping import get_cursor, log_sync, set_cursor
 from models.invoice_review import Analysis, Band, Buyer
 from models.reviews import OPEN, decide, find, flagged, known_versions, mark_escalated, save_analysis, settle
 from models.store import open_store
-from tasks.invoice_analysis.actions import (
-    approval_comment, registry_project, send_complaint, write_project,
-)
+from tasks.invoice_analysis.actions import approval_comment, send_complaint, write_project
 from tasks.invoice_analysis.complaint import FlaggedInvoice, compose_escalation
 from tasks.invoice_analysis.documents import Reader, analyze_documents
-from tasks.invoice_analysis.inbox import Incoming, changes, fetch_documents, needs_decision, seen
+from tasks.invoice_analysis.inbox import Incoming, changes, fetch_documents, seen
 from tasks.invoice_analysis.registry import Registry
 from tasks.metrics import api_usage
 
@@ -115,7 +113,8 @@ def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailCl
         summary.listed = len(changed.open) + len(changed.settled)
         with engine.connect() as connection:
             versions = known_versions(connection, tenant_id, [item.given_number for item in changed.open])
-        todo = [seen(item) for item in changed.open if needs_decision(item, versions)]
+        todo = [invoice for invoice in map(seen, changed.open)
+                if versions.get(invoice.given_number) != invoice.source_version]  # new, or changed since decided
         documents = fetch_documents(client, todo)
         reader = Reader(engine, tenant_id, claude_reader(settings))
         analyses = analyze_documents([(d.file_name, d.pdf) for d in documents], reader, registry, buyer)

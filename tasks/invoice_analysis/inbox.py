@@ -64,11 +64,6 @@ def changes(client: fx.FortnoxClient, since: dt.datetime | None) -> Changes:
     return Changes([item for item in items if item.given_number not in settled], settled)
 
 
-def needs_decision(item: fx.SupplierInvoiceItem, decided_versions: dict[str, str]) -> bool:
-    """For an open invoice (`Changes.open`): new, or changed since it was decided."""
-    return decided_versions.get(item.given_number) != seen(item).source_version
-
-
 def _connections(client: fx.FortnoxClient, invoices: list[InvoiceSeen]) -> dict[str, fx.FileConnection]:
     """The first file connection of each invoice. Under Fortnox's 25 requests per 5 s every
     request counts: a few invoices ask one by one (seed 002 §5.1), a backlog (the first run, a
