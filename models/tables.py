@@ -328,11 +328,21 @@ alerts = sa.Table(
 # --------------------------------------------------------------------------- entities
 @dataclass(frozen=True)
 class Entity:
-    """A canonical entity and where it is stored."""
+    """A canonical entity and where it is stored.
+
+    A `bulk` entity holds facts that arrive by the hundred thousand from one source and are
+    never exported or linked from another system (time reports, bank transactions). Its records
+    are found by their own table's key (tenant, source system, external id) instead of through
+    ``integration_mappings``, and the records a load inserts are audited together by one
+    ``sync`` event holding a digest of them, not one ``create`` event each (``models.upsert``).
+    Writing a mapping row and an audit row per record tripled what PostgreSQL had to store for
+    100,000 time reports: 3.5 s of COPY against 0.9 s for the records alone.
+    """
 
     entity_type: str
     model: type[BaseModel]
     table: sa.Table
+    bulk: bool = False
 
     @cached_property
     def fields(self) -> tuple[str, ...]:
@@ -380,7 +390,7 @@ def _sql_type(annotation: typing.Any) -> tuple[sa.types.TypeEngine, bool]:
     return sa.JSON(), nullable  # nested models, lists and dicts
 
 
-def _entity(table_name: str, entity_type: str, model: type[BaseModel]) -> Entity:
+def _entity(table_name: str, entity_type: str, model: type[BaseModel], *, bulk: bool = False) -> Entity:
     columns = [
         _id(),
         _tenant(indexed=False),
@@ -405,7 +415,7 @@ def _entity(table_name: str, entity_type: str, model: type[BaseModel]) -> Entity
         *columns,
         sa.UniqueConstraint("tenant_id", "source_system", "external_id"),
     )
-    return Entity(entity_type, model, table)
+    return Entity(entity_type, model, table, bulk)
 
 
 ENTITIES: dict[str, Entity] = {
@@ -422,13 +432,13 @@ ENTITIES: dict[str, Entity] = {
         _entity("invoices", "invoice", invoices.Invoice),
         _entity("supplier_invoices", "supplier_invoice", invoices.SupplierInvoice),
         _entity("payments", "payment", payments.Payment),
-        _entity("bank_transactions", "bank_transaction", payments.BankTransaction),
+        _entity("bank_transactions", "bank_transaction", payments.BankTransaction, bulk=True),
         _entity("attachments", "attachment", documents.Attachment),
         _entity("rd_customers", "rd_customer", raindance.Kund),
         _entity("rd_invoices", "rd_invoice", raindance.Faktura),
         _entity("projects", "project", projects.Project),
         _entity("work_orders", "work_order", projects.WorkOrder),
-        _entity("time_reports", "time_report", projects.TimeReport),
+        _entity("time_reports", "time_report", projects.TimeReport, bulk=True),
         _entity("offers", "offer", projects.Offer),
     )
 }

@@ -9,6 +9,7 @@ silently rounded amount is a wrong amount.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Any
 
 import pycountry
@@ -39,6 +40,7 @@ def _two_places(value: Decimal) -> Decimal:
     return quantized
 
 
+@lru_cache(maxsize=1024)  # a handful of codes, each looked up in pycountry's list once, not once per record
 def _iso4217(value: str) -> str:
     code = value.strip().upper()
     if pycountry.currencies.get(alpha_3=code) is None:

@@ -13,6 +13,7 @@ import os
 import threading
 from dataclasses import dataclass, field, replace
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 import pandas as pd
@@ -173,8 +174,8 @@ def _scalar_columns(records: list[BaseModel], by_alias: bool) -> dict[str, list[
     fields = {**model.model_fields, **model.model_computed_fields}
     columns: dict[str, list[Any]] = {}
     for name, info in fields.items():
-        values = [getattr(r, name) for r in records]
-        if not any(isinstance(v, list | dict | BaseModel) for v in values):
+        values = list(map(attrgetter(name), records))
+        if not any(issubclass(kind, list | dict | BaseModel) for kind in set(map(type, values))):
             label = (getattr(info, "serialization_alias", None) or info.alias or name) if by_alias else name
             columns[label] = values
     extras = {key: None for r in records for key in (r.__pydantic_extra__ or {})}  # extra="allow": the source's other fields

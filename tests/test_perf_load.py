@@ -8,6 +8,7 @@ PostgreSQL. The hash and checksum formulas are spelled out here independently of
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -21,11 +22,13 @@ import sqlalchemy as sa
 from models.audit import AuditRecorder, verify_chain
 from models.projects import TimeReport
 from models.store import JsonText, canonical_json, insert_rows, is_postgres, new_ids, open_store
-from models.tables import ENTITIES, audit_events, integration_mappings
+from models.tables import ENTITIES, Entity, audit_events, integration_mappings
 from models.upsert import LoadCounts, upsert, upsert_in_chunks
 
-ENTITY = ENTITIES["time_report"]
-TIME_REPORTS = ENTITY.table
+BULK = ENTITIES["time_report"]
+# The same records through the per-record path of master data (mapping rows, one event each).
+MAPPED = dataclasses.replace(BULK, bulk=False)
+TIME_REPORTS = BULK.table
 NOW = dt.datetime(2026, 11, 20, 7, 15, 0, 123456, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=1)
 
@@ -64,15 +67,16 @@ def _reports(count: int, hours: dict[int, str] | None = None) -> list[tuple[str,
 
 
 def _load(
-    url: str, tenant: str, records: list[tuple[str, TimeReport]], now: dt.datetime, chunk_size: int | None
+    url: str, tenant: str, records: list[tuple[str, TimeReport]], now: dt.datetime, chunk_size: int | None,
+    entity: Entity = MAPPED,
 ) -> LoadCounts:
     with open_store(url).begin() as connection:
         audit = AuditRecorder(tenant, "test")
         if chunk_size is None:
-            counts = upsert(connection, ENTITY, tenant, "workcloud", records, audit, now)
+            counts = upsert(connection, entity, tenant, "workcloud", records, audit, now)
             audit.flush(connection)
             return counts
-        return upsert_in_chunks(connection, ENTITY, tenant, "workcloud", records, audit, now, chunk_size=chunk_size)
+        return upsert_in_chunks(connection, entity, tenant, "workcloud", records, audit, now, chunk_size=chunk_size)
 
 
 def _stored(url: str, tenant: str, records: list[tuple[str, TimeReport]]) -> dict[str, Any]:
@@ -104,7 +108,7 @@ def _stored(url: str, tenant: str, records: list[tuple[str, TimeReport]]) -> dic
         "rows": [(row.external_id, row.row_hash, row.created_at, row.updated_at, *(getattr(row, f) for f in fields))
                  for row in rows],
         "mappings": [(external_id, external_of[local_id]) for external_id, local_id in mappings],
-        "events": [(e.event_type, external_of[e.entity_id], e.occurred_at, e.previous_state, e.new_state,
+        "events": [(e.event_type, external_of.get(e.entity_id, "(batch)"), e.occurred_at, e.previous_state, e.new_state,
                     e.change_set, e.details, e.system_actor) for e in events],
         "chain": (report.ok, report.events_checked),
     }
@@ -126,6 +130,41 @@ def test_a_chunked_load_stores_what_one_upsert_stores(database_url: str) -> None
         ("create", day2[n][0]) for n in range(23, 27)
     ] + [("update", day2[n][0]) for n in (2, 11, 20)]
     assert stored["events"][0][4] == day1[0][1].model_dump(mode="json")
+
+
+def _digest(records: list[tuple[str, TimeReport]]) -> str:
+    """A bulk batch's digest, spelled out: SHA-256 over "external id US row hash LF", by external id."""
+    pairs = sorted((e, hashlib.sha256(_json(m.model_dump(mode="json")).encode()).hexdigest()) for e, m in records)
+    return hashlib.sha256("".join(f"{e}\x1f{h}\n" for e, h in pairs).encode()).hexdigest()
+
+
+def test_a_bulk_load_keeps_no_mappings_and_audits_what_each_load_inserted_once(database_url: str) -> None:
+    """Time reports are bulk records: the same two days, plain and in chunks of 7, store the same
+    rows with no mapping rows; each day's inserts are one sync event whose digest covers exactly
+    them (and the table, by created_at, gives it back), while the 3 updates keep an event each."""
+    day1, day2 = _reports(23), _reports(27, hours={2: "9.5", 11: "0.5", 20: "12"})
+
+    plain = [_load(database_url, "plain", day1, NOW, None, BULK), _load(database_url, "plain", day2, LATER, None, BULK)]
+    chunked = [_load(database_url, "chunked", day1, NOW, 7, BULK), _load(database_url, "chunked", day2, LATER, 7, BULK)]
+
+    assert plain == chunked == [LoadCounts(inserted=23), LoadCounts(inserted=4, updated=3, unchanged=20)]
+    stored = _stored(database_url, "chunked", day2)
+    assert stored == _stored(database_url, "plain", day2)
+    assert stored["mappings"] == [] and stored["chain"] == (True, 5)
+    assert [(kind, target) for kind, target, *_ in stored["events"]] == [
+        ("sync", "(batch)"), ("sync", "(batch)"), *(("update", day2[n][0]) for n in (2, 11, 20))]
+    first, second = (event[4] for event in stored["events"][:2])
+    assert first == {"inserted": 23, "rows_sha256": _digest(day1), "first_external_id": min(day1)[0],
+                     "last_external_id": max(day1)[0]}
+    assert second == {"inserted": 4, "rows_sha256": _digest(day2[23:]), "first_external_id": min(day2[23:])[0],
+                      "last_external_id": max(day2[23:])[0]}
+    with open_store(database_url).connect() as connection:
+        created_later = connection.execute(
+            sa.select(TIME_REPORTS.c.external_id, TIME_REPORTS.c.row_hash)
+            .where(TIME_REPORTS.c.tenant_id == "chunked", TIME_REPORTS.c.created_at == LATER)
+        ).all()
+    assert hashlib.sha256("".join(f"{e}\x1f{h}\n" for e, h in sorted(created_later)).encode()).hexdigest() \
+        == second["rows_sha256"]
 
 
 def test_insert_rows_stores_what_sqlalchemy_stores(database_url: str) -> None:
