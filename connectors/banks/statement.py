@@ -19,6 +19,7 @@ from connectors.banks.messages import RowMessage, file_message
 from connectors.banks.transaction import Transaction
 from connectors.banks.validation import RowChecker, check_file, check_text
 from connectors.csv_files import decode
+from models.store import gc_paused
 
 FORMATS = ica.FORMATS + swedbank.FORMATS
 MAX_BYTES = 10 * 1024 * 1024  # seed 004 §5.1.1
@@ -91,6 +92,7 @@ def _read_text(statement: Statement, text: str, bank: BankChoice, today: date) -
         statement.file_error = file_message("NO_DATA_ROWS")
 
 
+@gc_paused()  # a row makes a dozen objects that live on: see gc_paused
 def _read_rows(text: str, layout: Layout, check: RowChecker) -> tuple[int, list[Transaction]]:
     read_row, skip_row, width = layout.format.read_row, layout.format.skip_row, layout.width
     needed = layout.format.min_fields or width or 0

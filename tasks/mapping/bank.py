@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from connectors.banks import Statement, Transaction
 from models.payments import BankTransaction
+from models.store import gc_paused
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ def duplicate_key(account: str, row: Transaction) -> str:
     return f"{account}/{row.booking_date.isoformat()}/{row.amount}/{direction}/{description}"
 
 
+@gc_paused()
 def canonical_transactions(statement: Statement, account: str) -> list[Keyed]:
     """The statement's booked rows as canonical records keyed by the duplicate rule."""
     seen: Counter[str] = Counter()
