@@ -350,9 +350,9 @@ class Entity:
         return tuple(self.model.model_fields)
 
     @cached_property
-    def stored_fields(self) -> tuple[str, ...]:
-        """The columns a record fills: its fields and its computed fields (such as is_income)."""
-        return self.fields + tuple(self.model.model_computed_fields)
+    def computed_fields(self) -> tuple[str, ...]:
+        """The model's computed fields (such as is_income): derived, but stored so queries can use them."""
+        return tuple(self.model.model_computed_fields)
 
     @cached_property
     def json_fields(self) -> frozenset[str]:

@@ -218,8 +218,12 @@ def _canonical(model: BaseModel) -> tuple[dict[str, Any], JsonText, str]:
 
 def _columns(entity: Entity, model: BaseModel, document: dict[str, Any]) -> dict[str, Any]:
     """The entity table's columns of a record: scalars as the model holds them, nested values as JSON."""
-    json_fields = entity.json_fields
-    return {name: document[name] if name in json_fields else getattr(model, name) for name in entity.stored_fields}
+    columns = dict(model.__dict__)  # a canonical model keeps its fields there, and only them (extra="forbid")
+    for name in entity.computed_fields:
+        columns[name] = getattr(model, name)
+    for name in entity.json_fields:
+        columns[name] = document[name]
+    return columns
 
 
 def _insert_new(

@@ -178,14 +178,17 @@ class Batch:
 
 
 def _load(
-    connection: sa.Connection, batch: Batch, records: list[tuple[str, BaseModel]], quarantine_rows: list[QuarantineRow]
+    connection: sa.Connection, batch: Batch, records: list[tuple[str, BaseModel]], quarantine_rows: list[QuarantineRow],
+    *, report_progress: bool = True,
 ) -> LoadCounts:
     """Upsert, quarantine and audit one batch inside the caller's transaction; the records go in
-    chunks, so a large file does not need memory in proportion to its size."""
+    chunks, so a large file does not need memory in proportion to its size. The progress of
+    storing is reported per chunk unless the caller reports it itself."""
     audit = AuditRecorder(batch.tenant_id, batch.actor)
+    on_chunk = (lambda done: progress.report("sparar", done, len(records))) if report_progress else None
     with gc_paused():
         counts = upsert_in_chunks(connection, batch.entity, batch.tenant_id, batch.system, records, audit, batch.now,
-                                  on_chunk=lambda done: progress.report("sparar", done, len(records)))
+                                  on_chunk=on_chunk)
     add_to_quarantine(connection, batch.tenant_id, batch.system, batch.dataset, quarantine_rows, batch.flow_run_id,
                       batch.now)
     return counts
@@ -218,6 +221,9 @@ def _messages(messages: list[RowMessage]) -> list[dict[str, Any]]:
     return [{"row": m.row, "code": m.code, "message": m.message} for m in messages]
 
 
+BANK_CHUNK = 20_000  # rows made canonical, gated and stored at a time (tasks.mapping.bank)
+
+
 @task(name="load-bank-statement", cache_policy=NO_CACHE)
 def load_bank_statement(
     database_url: str,
@@ -234,39 +240,48 @@ def load_bank_statement(
 
     What is stored already for the account (the duplicate rule, `tasks.mapping.bank`) is counted,
     not stored again, unless `allow_duplicates`. A dry run reads the store and writes nothing.
+    The rows go a chunk at a time, each chunk stored under its own moment, so that each chunk's
+    audit event covers exactly the rows created at its moment (``models.upsert``).
     """
-    now = dt.datetime.now(dt.UTC)
     errors = _messages([statement.file_error] if statement.file_error else statement.errors)
     warnings = _messages(statement.warnings)
     account_id = account or statement.account or str(statement.bank or "unknown")
-    progress.report("kontrollerar", 0, statement.rows)
-    keyed = canonical_transactions(statement, account_id) if not statement.file_error else []
-    gate = check_records([k.transaction for k in keyed], "bank_transactions", by_alias=False)
-    passed = {id(t) for t in gate.passed}
-    errors += [{"row": i.record.get("source_row"), "code": i.code, "message": i.description}
-               for i in gate.quarantined]
-    candidates = [k for k in keyed if id(k.transaction) in passed]
     entity, system = ENTITIES["bank_transaction"], str(statement.bank or "other")
-    engine = open_store(database_url)
-    with engine.begin() as connection:
-        stored = existing_ids(connection, entity, tenant_id, system, [k.external_id for k in candidates])
-        if allow_duplicates:
-            candidates = [as_distinct(k, statement) if k.external_id in stored else k for k in candidates]
+    chunks = canonical_transactions(statement, account_id, BANK_CHUNK) if not statement.file_error else iter(())
+    new_amounts: list[Decimal] = []
+    duplicates = done = 0
+    progress.report("kontrollerar", 0, statement.rows)
+    with open_store(database_url).begin() as connection:
+        for keyed in chunks:
+            gate = check_records([k.transaction for k in keyed], "bank_transactions", by_alias=False)
+            passed = {id(t) for t in gate.passed}
+            errors += [{"row": i.record.get("source_row"), "code": i.code, "message": i.description}
+                       for i in gate.quarantined]
+            candidates = [k for k in keyed if id(k.transaction) in passed]
             stored = existing_ids(connection, entity, tenant_id, system, [k.external_id for k in candidates])
-        new = [k for k in candidates if k.external_id not in stored]
+            if allow_duplicates:
+                candidates = [as_distinct(k, statement) if k.external_id in stored else k for k in candidates]
+                stored = existing_ids(connection, entity, tenant_id, system, [k.external_id for k in candidates])
+            new = [k for k in candidates if k.external_id not in stored]
+            duplicates += len(candidates) - len(new)
+            new_amounts += [k.transaction.amount for k in new]
+            if not dry_run:
+                batch = Batch(tenant_id, system, entity, "bank_transactions", actor, flow_run_id, dt.datetime.now(dt.UTC))
+                _load(connection, batch, [(k.external_id, k.transaction) for k in new], [], report_progress=False)
+            done += len(keyed)
+            progress.report("sparar", done, statement.rows)
         if not dry_run:
-            _load(connection, Batch(tenant_id, system, entity, "bank_transactions", actor, flow_run_id, now),
-                           [(k.external_id, k.transaction) for k in new], [])
             connection.execute(bank_imports.insert().values(
-                id=str(uuid.uuid4()), tenant_id=tenant_id, imported_at=now, file_name=statement.file_name,
-                file_size=statement.size, sha256=statement.sha256, bank=statement.bank, format=statement.format,
-                account=account_id, rows=statement.rows, imported=len(new), duplicates=len(candidates) - len(new),
-                error_count=len(errors), errors=errors, warnings=warnings, flow_run_id=flow_run_id,
+                id=str(uuid.uuid4()), tenant_id=tenant_id, imported_at=dt.datetime.now(dt.UTC),
+                file_name=statement.file_name, file_size=statement.size, sha256=statement.sha256, bank=statement.bank,
+                format=statement.format, account=account_id, rows=statement.rows, imported=len(new_amounts),
+                duplicates=duplicates, error_count=len(errors), errors=errors, warnings=warnings,
+                flow_run_id=flow_run_id,
             ))
-    income = [k.transaction.amount for k in new if k.transaction.amount > 0]
-    expense = [k.transaction.amount for k in new if k.transaction.amount < 0]
+    income = [amount for amount in new_amounts if amount > 0]
+    expense = [amount for amount in new_amounts if amount < 0]
     return BankImportReport(
-        statement.file_name, statement.bank, statement.format, statement.rows, len(new), len(candidates) - len(new),
+        statement.file_name, statement.bank, statement.format, statement.rows, len(new_amounts), duplicates,
         errors, warnings, _total(income), _total(expense), _total(income + expense), len(income), len(expense),
         file_error=statement.file_error is not None,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from connectors.banks import Statement, Transaction
@@ -34,14 +35,21 @@ def duplicate_key(account: str, row: Transaction) -> str:
     return f"{account}/{row.booking_date.isoformat()}/{row.amount}/{direction}/{description}"
 
 
-@gc_paused()
-def canonical_transactions(statement: Statement, account: str) -> list[Keyed]:
-    """The statement's booked rows as canonical records keyed by the duplicate rule."""
+def canonical_transactions(statement: Statement, account: str, chunk_size: int) -> Iterator[list[Keyed]]:
+    """The statement's booked rows as canonical records keyed by the duplicate rule, `chunk_size`
+    at a time: a canonical record takes about a kilobyte, so a large file is better gated and
+    stored a chunk at a time than made into records all at once."""
     seen: Counter[str] = Counter()
+    # Pending amounts are left out: the bank books them later under another text and date.
+    booked = [row for row in statement.transactions if row.status == "booked"]
+    for start in range(0, len(booked), chunk_size):
+        yield _keyed(statement, account, booked[start : start + chunk_size], seen)
+
+
+@gc_paused()
+def _keyed(statement: Statement, account: str, rows: list[Transaction], seen: Counter[str]) -> list[Keyed]:
     keyed = []
-    for row in statement.transactions:
-        if row.status != "booked":
-            continue  # pending amounts are booked later under another text and date
+    for row in rows:
         key = duplicate_key(account, row)
         external_id = f"{key}/{seen[key]}"
         seen[key] += 1
