@@ -251,7 +251,9 @@ def load_bank_statement(
     new_amounts: list[Decimal] = []
     duplicates = done = 0
     progress.report("kontrollerar", 0, statement.rows)
-    with open_store(database_url).begin() as connection:
+    # The cyclic GC paused for the whole file: GX and the records allocate millions of objects
+    # while a hundred thousand statement rows are alive, and each full collection walks them all.
+    with gc_paused(), open_store(database_url).begin() as connection:
         for keyed in chunks:
             gate = check_records([k.transaction for k in keyed], "bank_transactions", by_alias=False)
             passed = {id(t) for t in gate.passed}
