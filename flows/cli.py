@@ -295,8 +295,10 @@ def bank_import_command(
 
 @audit_app.command("verify")
 def audit_verify(tenant: Tenant = None, all_tenants: Annotated[bool, typer.Option("--all", help="Every tenant.")] = False) -> None:
-    """Walk the audit chain and name the first broken link; exit 1 if there is one."""
+    """Walk the audit chain and name the first broken link, then check the rows of every bulk load
+    (time reports, bank transactions) against its audit event; exit 1 if anything does not hold."""
     from models.audit import tenants, verify_chain
+    from models.batches import verify_batches
     from models.store import open_store
 
     settings = Settings()
@@ -313,6 +315,15 @@ def audit_verify(tenant: Tenant = None, all_tenants: Annotated[bool, typer.Optio
                     f"[red]tenant {tenant_id}: audit chain BROKEN at event seq {b.seq} (id {b.id}): {b.reason}; "
                     f"{report.events_checked:,} events before it verified[/]"
                 )
+            checks = verify_batches(connection, tenant_id)
+            failed = [check for check in checks if not check.ok]
+            if checks and not failed:
+                console.print(f"[green]tenant {tenant_id}: {len(checks):,} bulk loads hold the rows their audit "
+                              f"events vouch for ({sum(c.inserted for c in checks):,} rows)[/]")
+            for check in failed:
+                broken = True
+                console.print(f"[red]tenant {tenant_id}: the {check.entity_type} load of "
+                              f"{check.occurred_at:%Y-%m-%d %H:%M:%S} (audit event seq {check.seq}): {check.problem}[/]")
     if broken:
         raise typer.Exit(1)
 

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Pla
 from pydantic.alias_generators import to_camel
 
 TWO_PLACES = Decimal("0.01")
+ONE = Decimal(1)
 
 
 def _to_decimal(value: Any) -> Any:
@@ -61,12 +62,25 @@ Money = Annotated[
 ]
 """An amount with exactly two decimals (INT-01-DQ-002); serialised to JSON as a string."""
 
+def _normalised(value: Decimal) -> Decimal:
+    """7.50 -> 7.5, 10.000000 -> 10, -0 -> 0: one spelling per number, whatever the source or the
+    store wrote (NUMERIC(18, 6) gives 7.5 back as 7.500000), so a record's row hash and its
+    audited states read the same after a round trip through the database."""
+    if not value.is_finite():
+        raise ValueError("quantity must be a finite number")
+    if not value:
+        return Decimal(0)
+    normal = value.normalize()
+    return normal.quantize(ONE) if normal.as_tuple().exponent > 0 else normal  # 1E+1 -> 10
+
+
 Quantity = Annotated[
     Decimal,
     BeforeValidator(_to_decimal),
+    AfterValidator(_normalised),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
-"""A count or rate that may carry more decimals than money (hours, quantities, VAT %)."""
+"""A count or rate that may carry more decimals than money (hours, quantities, VAT %), normalised."""
 
 Currency = Annotated[str, AfterValidator(_iso4217)]
 """ISO 4217 alphabetic code, upper case."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -10,8 +11,11 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from models.audit import AuditRecorder, verify_chain
+from models.batches import verify_batches
+from models.projects import TimeReport
 from models.store import is_postgres, open_store
-from models.tables import audit_events
+from models.tables import ENTITIES, audit_events
+from models.upsert import upsert_in_chunks
 
 
 def _write_events(url: str, tenant: str, count: int) -> list[int]:
@@ -102,3 +106,62 @@ def test_audit_verify_command_exits_1_and_names_the_broken_event(database_url: s
     assert "intact, 4 events" in ok.output
     assert broken.exit_code == 1
     assert f"seq {seqs[1]}" in broken.output.replace("\n", " ")
+
+
+# --------------------------------------------------------------------------- bulk loads
+DAY1 = dt.datetime(2026, 11, 20, 7, 15, 0, 123456, tzinfo=dt.UTC)
+DAY2 = DAY1 + dt.timedelta(days=1)
+
+
+def _reports(count: int, hours: dict[int, str] | None = None) -> list[tuple[str, TimeReport]]:
+    hours = hours or {}
+    return [(f"1313/2025-08-{1 + n % 28:02d}/Åsa Öberg/{n}",
+             TimeReport(employee="Åsa Öberg", project="1313", date=dt.date(2025, 8, 1 + n % 28),
+                        hours=Decimal(hours.get(n, "7.5")), description=f"Fönsterbyte {n}", hourly_rate=Decimal("650.50")))
+            for n in range(count)]
+
+
+def _load_two_days(url: str) -> None:
+    """Day 1: 23 time reports; day 2: 3 of them corrected and 4 new (two bulk loads, 3 updates)."""
+    for records, now in ((_reports(23), DAY1), (_reports(27, hours={2: "9.5", 11: "0.5", 20: "12"}), DAY2)):
+        with open_store(url).begin() as connection:
+            upsert_in_chunks(connection, ENTITIES["time_report"], "acme", "workcloud", records,
+                             AuditRecorder("acme", "test"), now, chunk_size=10)
+
+
+def test_bulk_loads_hold_the_rows_their_events_vouch_for_even_after_updates(database_url: str) -> None:
+    _load_two_days(database_url)
+    with open_store(database_url).connect() as connection:
+        checks = verify_batches(connection, "acme")
+        assert verify_chain(connection, "acme").events_checked == 2 + 3
+    assert [(c.entity_type, c.inserted, c.found, c.problem) for c in checks] == [
+        ("time_report", 23, 23, None), ("time_report", 4, 4, None)]
+
+
+@pytest.mark.parametrize(
+    ("statement", "load", "problem"),
+    [
+        ("UPDATE time_reports SET hours = 8 WHERE external_id = '1313/2025-08-02/Åsa Öberg/1'", 0,
+         "the stored rows differ from those inserted"),
+        ("UPDATE time_reports SET description = 'Fönsterbyte' WHERE external_id = '1313/2025-08-24/Åsa Öberg/23'", 1,
+         "the stored rows differ from those inserted"),
+        ("DELETE FROM time_reports WHERE external_id = '1313/2025-08-05/Åsa Öberg/4'", 0,
+         "23 rows were inserted, 22 are stored under the load's moment"),
+    ],
+)
+def test_a_bulk_row_changed_or_removed_in_the_database_is_found_by_its_load(
+    database_url: str, statement: str, load: int, problem: str, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    _load_two_days(database_url)
+    with open_store(database_url).begin() as connection:
+        connection.execute(sa.text(statement))
+    with open_store(database_url).connect() as connection:
+        checks = verify_batches(connection, "acme")
+        assert verify_chain(connection, "acme").ok  # the events themselves were not touched
+    assert [c.ok for c in checks] == [load != 0, load != 1]
+    assert checks[load].problem.startswith(problem)
+
+    monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["audit", "verify", "--tenant", "acme"])
+    assert result.exit_code == 1
+    assert f"audit event seq {checks[load].seq}" in result.output.replace("\n", " ")
