@@ -193,6 +193,31 @@ def test_periods_are_swedish_days_iso_weeks_and_months() -> None:
 
 
 # --------------------------------------------------------------------------- monthly, store only
+def test_the_monthly_audit_names_a_bulk_load_whose_rows_were_changed_in_the_database(store_env: str,
+                                                                                    reports_dir: Path) -> None:
+    from models.projects import TimeReport
+    from models.upsert import upsert_in_chunks
+
+    reports = [(f"1313/2026-03-0{1 + n}/Åsa Öberg/0", TimeReport(employee="Åsa Öberg", project="1313",
+                date=dt.date(2026, 3, 1 + n), hours=Decimal("7.5"))) for n in range(5)]
+    with open_store(store_env).begin() as c:
+        upsert_in_chunks(c, ENTITIES["time_report"], "acme", "workcloud", reports, AuditRecorder("acme", "test"),
+                         utc("2026-03-10T10:00:00"))
+        seq = c.execute(sa.select(audit_events.c.seq)).scalar_one()
+        time_reports = ENTITIES["time_report"].table
+        c.execute(time_reports.update().where(time_reports.c.external_id == reports[2][0]).values(hours=Decimal("17")))
+
+    [written] = reconciliation("monthly", tenant="acme", date="2026-03-15")
+
+    [chain] = records(written, "audit_chain")
+    assert (chain["chain"], chain["events_checked"], chain["bulk_loads_checked"], chain["bulk_loads_changed"]) == (
+        "intact", "1", "1", "1")
+    assert chain["reason"] == (f"time_report load at seq {seq}: the stored rows differ from those inserted "
+                               "(their digest does not match)")
+    assert {f.label: (f.value, f.tone) for f in written.figures}["Revisionskedja / Audit chain"] == (
+        "Rader ändrade i 1 massladdningar / Rows changed in 1 bulk loads", "bad")
+
+
 def test_the_monthly_audit_ages_the_backlogs_and_reports_a_broken_audit_chain(store_env: str,
                                                                                reports_dir: Path) -> None:
     # As of the end of March (2026-03-31T22:00Z): ages 0, 8, 31, 91 and 200 days.
@@ -227,6 +252,7 @@ def test_the_monthly_audit_ages_the_backlogs_and_reports_a_broken_audit_chain(st
     [header, chain] = table(written, "audit_chain")
     assert dict(zip(header, chain, strict=True)) == {
         "events_checked": "1", "chain": "broken", "break_seq": str(second), "break_id": chain[3],
+        "bulk_loads_checked": "0", "bulk_loads_changed": "0",
         "reason": "content does not match its checksum (the row was altered)"}
     assert {f.label: (f.value, f.tone) for f in written.figures}["Revisionskedja / Audit chain"] == (
         f"Bruten vid nr / Broken at seq {second}", "bad")

@@ -164,6 +164,8 @@ COLUMNS: dict[str, tuple[str, ColumnKind]] = {
     "chain": ("Kedjan / Chain", "code"),
     "break_seq": ("Brott vid nr / Break at seq", "text"),
     "break_id": ("Händelse-id / Event id", "id"),
+    "bulk_loads_checked": ("Kontrollerade massladdningar / Bulk loads checked", "count"),
+    "bulk_loads_changed": ("Massladdningar med ändrade rader / Bulk loads with changed rows", "count"),
     "reason": ("Orsak / Reason", "text"),
 }
 

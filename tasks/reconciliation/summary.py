@@ -31,6 +31,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.audit import verify_chain
+from models.batches import verify_batches
 from models.store import open_store
 from models.tables import audit_events, bank_imports, dead_letters, integrations, quarantine, sync_logs
 from tasks.reconciliation.report import DayVolume, Figure, Period, Section, as_utc, group_digits, swedish_day
@@ -245,18 +246,31 @@ def backlog_ageing(connection: sa.Connection, tenant: str, as_of: dt.datetime) -
 
 
 def audit_chain(connection: sa.Connection, tenant: str) -> tuple[Section, Figure]:
-    """The tenant's audit chain walked from its first event (seed 003 §7.5), as a table and a figure."""
+    """The tenant's audit chain walked from its first event (seed 003 §7.5), and every bulk load's
+    rows checked against its event (``models.batches``), as a table and a figure."""
     checked = verify_chain(connection, tenant)
     broken = checked.first_break
+    loads = verify_batches(connection, tenant)
+    changed = [load for load in loads if not load.ok]
+    reason = broken.reason if broken else (
+        f"{changed[0].entity_type} load at seq {changed[0].seq}: {changed[0].problem}" if changed else None)
     row = {"events_checked": checked.events_checked, "chain": "intact" if checked.ok else "broken",
            "break_seq": broken.seq if broken else None, "break_id": broken.id if broken else None,
-           "reason": broken.reason if broken else None}
+           "bulk_loads_checked": len(loads), "bulk_loads_changed": len(changed), "reason": reason}
     section = Section("audit_chain", "Revisionsspårets kedja / Audit-chain verification",
-                      ("events_checked", "chain", "break_seq", "break_id", "reason"), [row],
-                      "Varje händelses SHA-256 kedjar den föregående; den första brutna länken anges. / Each event's "
-                      "SHA-256 chains the one before; the first broken link is named.")
-    figure = Figure("Revisionskedja / Audit chain", "Obruten / Intact" if broken is None
-                    else f"Bruten vid nr / Broken at seq {broken.seq}", "ok" if broken is None else "bad")
+                      ("events_checked", "chain", "break_seq", "break_id", "bulk_loads_checked", "bulk_loads_changed",
+                       "reason"), [row],
+                      "Varje händelses SHA-256 kedjar den föregående; den första brutna länken anges. Varje massladdning "
+                      "(tidrapporter, banktransaktioner) kontrolleras mot sina lagrade rader. / Each event's SHA-256 "
+                      "chains the one before; the first broken link is named. Each bulk load (time reports, bank "
+                      "transactions) is checked against its stored rows.")
+    if broken is not None:
+        figure = Figure("Revisionskedja / Audit chain", f"Bruten vid nr / Broken at seq {broken.seq}", "bad")
+    elif changed:
+        figure = Figure("Revisionskedja / Audit chain", f"Rader ändrade i {len(changed)} massladdningar / "
+                        f"Rows changed in {len(changed)} bulk loads", "bad")
+    else:
+        figure = Figure("Revisionskedja / Audit chain", "Obruten / Intact", "ok")
     return section, figure
 
 
