@@ -90,9 +90,13 @@ def check(frame: pd.DataFrame, suite_name: str, line_column: str | None = None) 
         return GateResult(frame)
     indexed = frame.reset_index(drop=True)
     with _lock:
-        result = _validation(suite_name).run(
-            batch_parameters={"dataframe": indexed}, result_format={"result_format": "COMPLETE"}
-        )
+        validation = _validation(suite_name)
+        # Most batches pass. Asking only whether they do is about three times cheaper than listing
+        # the failing rows (0.08 s against 0.21 s for 20,000 bank rows), so the rows are listed
+        # only when something failed (or could not be evaluated).
+        result = validation.run(batch_parameters={"dataframe": indexed}, result_format={"result_format": "BOOLEAN_ONLY"})
+        if not result.success:
+            result = validation.run(batch_parameters={"dataframe": indexed}, result_format={"result_format": "COMPLETE"})
     gate = GateResult(indexed)
     held_back: set[int] = set()
     records: pd.DataFrame | None = None  # the rows as a person reads them, made only if one failed
