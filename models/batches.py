@@ -12,17 +12,20 @@ A row altered, removed or slipped in directly in the database changes the digest
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
 from models.store import canonical_json
 from models.tables import ENTITIES, Entity, audit_events
-from models.upsert import batch_digest, record_hash
+from models.upsert import batch_digest, record_hash, stored_document
 
 BULK = {entity.entity_type: entity for entity in ENTITIES.values() if entity.bulk}
-ID_CHUNK = 900  # ids per IN list: SQLite caps bound parameters
 
 
 @dataclass(frozen=True)
@@ -42,28 +45,38 @@ class BatchCheck:
 
 
 def verify_batches(connection: sa.Connection, tenant_id: str) -> list[BatchCheck]:
-    """Check every bulk load of the tenant whose sync event is still in the audit trail, oldest first."""
-    events = connection.execute(
-        sa.select(audit_events.c.seq, audit_events.c.entity_type, audit_events.c.occurred_at,
-                  audit_events.c.new_state, audit_events.c.details)
-        .where(audit_events.c.tenant_id == tenant_id, audit_events.c.event_type == "sync",
-               audit_events.c.entity_type.in_(list(BULK)))
-        .order_by(audit_events.c.seq)
-    ).all()
-    return [_check(connection, tenant_id, event) for event in events if "rows_sha256" in (event.new_state or {})]
+    """Check every bulk load of the tenant whose sync event is still in the audit trail, oldest first.
+
+    The rows of each entity and source system are read in one pass ordered by ``created_at``
+    (there is no index on it to look each load up by), a load's rows at a time."""
+    events = [
+        event for event in connection.execute(
+            sa.select(audit_events.c.seq, audit_events.c.entity_type, audit_events.c.occurred_at,
+                      audit_events.c.new_state, audit_events.c.details)
+            .where(audit_events.c.tenant_id == tenant_id, audit_events.c.event_type == "sync",
+                   audit_events.c.entity_type.in_(list(BULK)))
+            .order_by(audit_events.c.seq)
+        )
+        if "rows_sha256" in (event.new_state or {})
+    ]
+    sources: dict[tuple[str, str], dict[dt.datetime, sa.Row[Any]]] = defaultdict(dict)
+    for event in events:
+        sources[(event.entity_type, event.details["source_system"])][event.occurred_at] = event
+    checks: dict[int, BatchCheck] = {}
+    for (entity_type, system), loads in sources.items():
+        entity = BULK[entity_type]
+        originals = _states_before_first_update(connection, tenant_id, entity)
+        for moment, rows in _rows_by_moment(connection, tenant_id, entity, system):
+            if (event := loads.pop(moment, None)) is not None:
+                pairs = [(row[1], record_hash(canonical_json(originals.get(row[0]) or _document(entity, row))))
+                         for row in rows]
+                checks[event.seq] = _check(event, pairs)
+        for event in loads.values():  # loads none of whose rows are stored any more
+            checks[event.seq] = _check(event, [])
+    return [checks[seq] for seq in sorted(checks)]
 
 
-def _check(connection: sa.Connection, tenant_id: str, event: sa.Row[Any]) -> BatchCheck:
-    entity = BULK[event.entity_type]
-    table = entity.table
-    rows = connection.execute(
-        sa.select(table.c.id, table.c.external_id, table.c.updated_at > table.c.created_at,
-                  *(table.c[name] for name in entity.fields))
-        .where(table.c.tenant_id == tenant_id, table.c.source_system == event.details["source_system"],
-               table.c.created_at == event.occurred_at)
-    ).all()
-    originals = _states_before_first_update(connection, tenant_id, entity, [row[0] for row in rows if row[2]])
-    pairs = [(row[1], record_hash(canonical_json(originals.get(row[0]) or _state(entity, row)))) for row in rows]
+def _check(event: sa.Row[Any], pairs: list[tuple[str, str]]) -> BatchCheck:
     state = event.new_state
     if len(pairs) != state["inserted"]:
         problem = f"{state['inserted']:,} rows were inserted, {len(pairs):,} are stored under the load's moment"
@@ -74,23 +87,34 @@ def _check(connection: sa.Connection, tenant_id: str, event: sa.Row[Any]) -> Bat
     return BatchCheck(event.seq, event.entity_type, event.occurred_at, state["inserted"], len(pairs), problem)
 
 
-def _state(entity: Entity, row: sa.Row[Any]) -> dict[str, Any]:
-    """A stored record's canonical document, as its row hash was taken over (``models.upsert``)."""
-    values = dict(zip(entity.fields, row[3:], strict=True))
-    return entity.model.model_validate(values).model_dump(mode="json")
+def _rows_by_moment(
+    connection: sa.Connection, tenant_id: str, entity: Entity, system: str
+) -> Iterator[tuple[dt.datetime, list[sa.Row[Any]]]]:
+    """The source system's rows (id, external id, then the fields), grouped by ``created_at``."""
+    table = entity.table
+    rows = connection.execute(
+        sa.select(table.c.id, table.c.external_id, table.c.created_at, *(table.c[name] for name in entity.fields))
+        .where(table.c.tenant_id == tenant_id, table.c.source_system == system)
+        .order_by(table.c.created_at)
+        .execution_options(yield_per=5000)
+    )
+    for moment, group in groupby(rows, key=itemgetter(2)):
+        yield moment, list(group)
 
 
-def _states_before_first_update(
-    connection: sa.Connection, tenant_id: str, entity: Entity, ids: list[str]
-) -> dict[str, dict[str, Any]]:
+def _document(entity: Entity, row: sa.Row[Any]) -> dict[str, Any]:
+    return stored_document(entity, dict(zip(entity.fields, row[3:], strict=True)))
+
+
+def _states_before_first_update(connection: sa.Connection, tenant_id: str, entity: Entity) -> dict[str, dict[str, Any]]:
+    """Per record updated since it was loaded, its state before the first update (bulk records
+    are rarely updated, so all of them are read at once)."""
     states: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), ID_CHUNK):
-        for entity_id, previous in connection.execute(
-            sa.select(audit_events.c.entity_id, audit_events.c.previous_state)
-            .where(audit_events.c.tenant_id == tenant_id, audit_events.c.event_type == "update",
-                   audit_events.c.entity_type == entity.entity_type,
-                   audit_events.c.entity_id.in_(ids[start : start + ID_CHUNK]))
-            .order_by(audit_events.c.seq)
-        ):
-            states.setdefault(entity_id, previous)
+    for entity_id, previous in connection.execute(
+        sa.select(audit_events.c.entity_id, audit_events.c.previous_state)
+        .where(audit_events.c.tenant_id == tenant_id, audit_events.c.event_type == "update",
+               audit_events.c.entity_type == entity.entity_type)
+        .order_by(audit_events.c.seq)
+    ):
+        states.setdefault(entity_id, previous)
     return states

@@ -46,13 +46,13 @@ class LoadCounts:
 _SEPARATOR = "\x1f"  # the unit separator: not in ids, names or dates
 
 
-def _chunks(connection: sa.Connection, values: list[str]) -> Iterator[list[str]]:
+def id_chunks(connection: sa.Connection, values: list[str]) -> Iterator[list[str]]:
     size = LOOKUP_CHUNK.get(connection.dialect.name, 900)
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
 
-def _among(connection: sa.Connection, column: sa.Column[Any], values: list[str]) -> sa.ColumnElement[bool]:
+def among(connection: sa.Connection, column: sa.Column[Any], values: list[str]) -> sa.ColumnElement[bool]:
     """`column IN values`. On PostgreSQL as ``= ANY(:array)``: one parameter instead of thousands,
     which SQLAlchemy, psycopg and the server handle about three times faster. The array goes as
     one text split by the server, which saves psycopg quoting each element (a third of a second
@@ -77,7 +77,7 @@ class Known:
     changed_locally: bool  # updated here since it was last synced with the system
 
 
-def _existing(
+def stored_records(
     connection: sa.Connection, entity: Entity, tenant_id: str, system: str, external_ids: list[str]
 ) -> dict[str, Known]:
     """The records the system's ids already map to, whichever system they were first loaded from:
@@ -96,8 +96,8 @@ def _existing(
         )
         key = mapping.c.external_id
     found: dict[str, Known] = {}
-    for ids in _chunks(connection, external_ids):
-        rows = connection.execute(query.where(_among(connection, key, ids)))
+    for ids in id_chunks(connection, external_ids):
+        rows = connection.execute(query.where(among(connection, key, ids)))
         found.update((ext, Known(local, digest, bool(changed))) for ext, local, digest, changed in rows)
     return found
 
@@ -105,13 +105,18 @@ def _existing(
 def _previous_states(connection: sa.Connection, entity: Entity, ids: list[str]) -> dict[str, dict[str, Any]]:
     table = entity.table
     states: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(connection, ids):
-        query = sa.select(table.c.id, *(table.c[f] for f in entity.fields)).where(_among(connection, table.c.id, chunk))
+    for chunk in id_chunks(connection, ids):
+        query = sa.select(table.c.id, *(table.c[f] for f in entity.fields)).where(among(connection, table.c.id, chunk))
         for row in connection.execute(query):
             values = row._asdict()
             local_id = values.pop("id")
-            states[local_id] = entity.model.model_validate(values).model_dump(mode="json")
+            states[local_id] = stored_document(entity, values)
     return states
+
+
+def stored_document(entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
+    """The canonical document of a record as stored (its field columns), as its row hash is taken over."""
+    return entity.model.model_validate(values).model_dump(mode="json")
 
 
 def _reject_duplicates(entity: Entity, external_ids: list[str]) -> None:
@@ -147,7 +152,7 @@ def upsert(
     now = now or dt.datetime.now(dt.UTC)
     external_ids = [external_id for external_id, _ in records]
     _reject_duplicates(entity, external_ids)
-    existing = _existing(connection, entity, tenant_id, system, external_ids)
+    existing = stored_records(connection, entity, tenant_id, system, external_ids)
     manifest: list[tuple[str, str]] = []
     inserted, unchanged, changed = _insert_new(connection, entity, tenant_id, system, records, existing, audit, now,
                                                manifest)
@@ -166,6 +171,7 @@ def upsert_in_chunks(
     now: dt.datetime | None = None,
     chunk_size: int = LOAD_CHUNK,
     on_chunk: Callable[[int], None] | None = None,
+    existing: dict[str, Known] | None = None,
 ) -> LoadCounts:
     """:func:`upsert` and the audit flush for a batch of any size, inside the caller's one transaction.
 
@@ -179,11 +185,14 @@ def upsert_in_chunks(
     them could degrade to scanning all of them for every chunk.
 
     `on_chunk` is told how many records are done after each chunk of new ones (progress bars).
+    `existing` is what the caller has already looked up of these records in this transaction
+    (:func:`stored_records`), so they are not looked up again.
     """
     now = now or dt.datetime.now(dt.UTC)
     external_ids = [external_id for external_id, _ in records]
     _reject_duplicates(entity, external_ids)
-    existing = _existing(connection, entity, tenant_id, system, external_ids)
+    if existing is None:
+        existing = stored_records(connection, entity, tenant_id, system, external_ids)
     inserted = unchanged = updated = conflicts = 0
     changed: list[_Changed] = []
     manifest: list[tuple[str, str]] = []
@@ -297,9 +306,10 @@ def _record_batch(
     whose ``created_at`` is the event's moment."""
     if not manifest:
         return
+    manifest.sort()  # batch_digest's own sort then costs one pass
     audit.record("sync", entity.entity_type, new_ids(1)[0], occurred_at=now,
                  new_state={"inserted": len(manifest), "rows_sha256": batch_digest(manifest),
-                            "first_external_id": min(manifest)[0], "last_external_id": max(manifest)[0]},
+                            "first_external_id": manifest[0][0], "last_external_id": manifest[-1][0]},
                  details={"source_system": system, "digest": "sha256 of external_id US row_hash LF, by external_id"})
 
 
@@ -348,18 +358,18 @@ def _apply_updates(
     )
     connection.execute(statement, [{"_id": local_id, **{f"_{k}": v for k, v in values.items()}}
                                    for local_id, values, _, _ in updates])
-    local_ids = [local_id for local_id, _, _, _ in updates] if not entity.bulk else []
-    for ids in _chunks(connection, local_ids):
-        connection.execute(
-            integration_mappings.update()
-            .where(
-                integration_mappings.c.tenant_id == tenant_id,
-                integration_mappings.c.system == system,
-                integration_mappings.c.entity_type == entity.entity_type,
-                _among(connection, integration_mappings.c.local_id, ids),
+    if not entity.bulk:  # bulk records have no mapping rows
+        for ids in id_chunks(connection, [local_id for local_id, _, _, _ in updates]):
+            connection.execute(
+                integration_mappings.update()
+                .where(
+                    integration_mappings.c.tenant_id == tenant_id,
+                    integration_mappings.c.system == system,
+                    integration_mappings.c.entity_type == entity.entity_type,
+                    among(connection, integration_mappings.c.local_id, ids),
+                )
+                .values(synced_at=now, last_sync_direction="import")
             )
-            .values(synced_at=now, last_sync_direction="import")
-        )
     for local_id, _, document, document_json in updates:
         before = previous[local_id]
         change_set = {k: {"from": before.get(k), "to": v} for k, v in document.items() if before.get(k) != v}
@@ -387,7 +397,3 @@ def _record_conflicts(
         for (local_id, external_id), conflict_id in zip(conflicts, new_ids(len(conflicts)), strict=True)
     ])
 
-
-def existing_ids(connection: sa.Connection, entity: Entity, tenant_id: str, system: str, external_ids: list[str]) -> set[str]:
-    """Which of `external_ids` the system already has records stored under."""
-    return set(_existing(connection, entity, tenant_id, system, external_ids))

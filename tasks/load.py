@@ -28,7 +28,7 @@ from models.bookkeeping import (
 )
 from models.store import gc_paused, open_store
 from models.tables import ENTITIES, Entity, bank_imports
-from models.upsert import LoadCounts, existing_ids, upsert_in_chunks
+from models.upsert import LOAD_CHUNK, Known, LoadCounts, stored_records, upsert_in_chunks
 from tasks import progress
 from tasks.extract import Fetched
 from tasks.mapping.bank import as_distinct, canonical_transactions
@@ -179,16 +179,17 @@ class Batch:
 
 def _load(
     connection: sa.Connection, batch: Batch, records: list[tuple[str, BaseModel]], quarantine_rows: list[QuarantineRow],
-    *, report_progress: bool = True,
+    *, report_progress: bool = True, existing: dict[str, Known] | None = None,
 ) -> LoadCounts:
     """Upsert, quarantine and audit one batch inside the caller's transaction; the records go in
     chunks, so a large file does not need memory in proportion to its size. The progress of
-    storing is reported per chunk unless the caller reports it itself."""
+    storing is reported per chunk unless the caller reports it itself; `existing` is what the
+    caller has already looked up of the records (``models.upsert.upsert_in_chunks``)."""
     audit = AuditRecorder(batch.tenant_id, batch.actor)
     on_chunk = (lambda done: progress.report("sparar", done, len(records))) if report_progress else None
     with gc_paused():
         counts = upsert_in_chunks(connection, batch.entity, batch.tenant_id, batch.system, records, audit, batch.now,
-                                  on_chunk=on_chunk)
+                                  on_chunk=on_chunk, existing=existing)
     add_to_quarantine(connection, batch.tenant_id, batch.system, batch.dataset, quarantine_rows, batch.flow_run_id,
                       batch.now)
     return counts
@@ -221,9 +222,6 @@ def _messages(messages: list[RowMessage]) -> list[dict[str, Any]]:
     return [{"row": m.row, "code": m.code, "message": m.message} for m in messages]
 
 
-BANK_CHUNK = 20_000  # rows made canonical, gated and stored at a time (tasks.mapping.bank)
-
-
 @task(name="load-bank-statement", cache_policy=NO_CACHE)
 def load_bank_statement(
     database_url: str,
@@ -247,7 +245,7 @@ def load_bank_statement(
     warnings = _messages(statement.warnings)
     account_id = account or statement.account or str(statement.bank or "unknown")
     entity, system = ENTITIES["bank_transaction"], str(statement.bank or "other")
-    chunks = canonical_transactions(statement, account_id, BANK_CHUNK) if not statement.file_error else iter(())
+    chunks = canonical_transactions(statement, account_id, LOAD_CHUNK) if not statement.file_error else iter(())
     new_amounts: list[Decimal] = []
     duplicates = done = 0
     progress.report("kontrollerar", 0, statement.rows)
@@ -260,16 +258,17 @@ def load_bank_statement(
             errors += [{"row": i.record.get("source_row"), "code": i.code, "message": i.description}
                        for i in gate.quarantined]
             candidates = [k for k in keyed if id(k.transaction) in passed]
-            stored = existing_ids(connection, entity, tenant_id, system, [k.external_id for k in candidates])
+            stored = stored_records(connection, entity, tenant_id, system, [k.external_id for k in candidates])
             if allow_duplicates:
                 candidates = [as_distinct(k, statement) if k.external_id in stored else k for k in candidates]
-                stored = existing_ids(connection, entity, tenant_id, system, [k.external_id for k in candidates])
+                stored = stored_records(connection, entity, tenant_id, system, [k.external_id for k in candidates])
             new = [k for k in candidates if k.external_id not in stored]
             duplicates += len(candidates) - len(new)
             new_amounts += [k.transaction.amount for k in new]
             if not dry_run:
                 batch = Batch(tenant_id, system, entity, "bank_transactions", actor, flow_run_id, dt.datetime.now(dt.UTC))
-                _load(connection, batch, [(k.external_id, k.transaction) for k in new], [], report_progress=False)
+                _load(connection, batch, [(k.external_id, k.transaction) for k in new], [], report_progress=False,
+                      existing=stored)
             done += len(keyed)
             progress.report("sparar", done, statement.rows)
         if not dry_run:

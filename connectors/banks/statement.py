@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +17,7 @@ from connectors.banks.detect import BANK_NAMES, Bank, BankChoice, Layout, detect
 from connectors.banks.messages import RowMessage, file_message
 from connectors.banks.transaction import Transaction
 from connectors.banks.validation import RowChecker, check_file, check_text
-from connectors.csv_files import decode
+from connectors.csv_files import decode, lines
 from models.store import gc_paused
 
 FORMATS = ica.FORMATS + swedbank.FORMATS
@@ -85,7 +83,7 @@ def _read_text(statement: Statement, text: str, bank: BankChoice, today: date) -
         return
     statement.bank, statement.format, statement.delimiter = layout.format.bank, layout.format.name, layout.delimiter
     check = RowChecker(today)
-    statement.rows, statement.transactions = _read_rows(_after_line(text, layout.header_line), layout, check)
+    statement.rows, statement.transactions = _read_rows(text, _line_offset(text, layout.header_line), layout, check)
     statement.errors, statement.warnings = check.errors, check.warnings
     accounts = {t.account for t in statement.transactions}
     statement.account = layout.account or (accounts.pop() if len(accounts) == 1 else None)
@@ -94,10 +92,11 @@ def _read_text(statement: Statement, text: str, bank: BankChoice, today: date) -
 
 
 @gc_paused()  # a row makes a dozen objects that live on: see gc_paused
-def _read_rows(text: str, layout: Layout, check: RowChecker) -> tuple[int, list[Transaction]]:
+def _read_rows(text: str, start: int, layout: Layout, check: RowChecker) -> tuple[int, list[Transaction]]:
+    """The data rows from offset `start` (the line after the header) on."""
     read_row, skip_row, width = layout.format.read_row, layout.format.skip_row, layout.width
     needed = layout.format.min_fields or width or 0
-    reader = csv.reader(_lines(text), delimiter=layout.delimiter)
+    reader = csv.reader(lines(text, start), delimiter=layout.delimiter)
     transactions: list[Transaction] = []
     rows = consumed = 0
     for cells in reader:
@@ -112,24 +111,14 @@ def _read_rows(text: str, layout: Layout, check: RowChecker) -> tuple[int, list[
     return rows, transactions
 
 
-def _after_line(text: str, line: int) -> str:
-    """The text after its first `line` lines."""
+def _line_offset(text: str, line: int) -> int:
+    """Where the text after its first `line` lines begins (its length if it has fewer)."""
     offset = 0
     for _ in range(line):
         offset = text.find("\n", offset) + 1
         if not offset:
-            return ""
-    return text[offset:]
-
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The text's lines with their endings (``\r\n``, ``\r`` or ``\n``, as ``io.StringIO(text,
-    newline="")`` splits them), one at a time: StringIO would first copy a 10 MB file into a buffer
-    of four bytes a character."""
-    return (match.group() for match in _LINE.finditer(text))
+            return len(text)
+    return offset
 
 
 def _sha256(path: Path, data: bytes | None) -> str:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from connectors.banks import Statement, Transaction
 from models.payments import BankTransaction
-from models.store import gc_paused
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,8 @@ def duplicate_key(account: str, row: Transaction) -> str:
 def canonical_transactions(statement: Statement, account: str, chunk_size: int) -> Iterator[list[Keyed]]:
     """The statement's booked rows as canonical records keyed by the duplicate rule, `chunk_size`
     at a time: a canonical record takes about a kilobyte, so a large file is better gated and
-    stored a chunk at a time than made into records all at once."""
+    stored a chunk at a time than made into records all at once. (The caller pauses the cyclic
+    GC for the whole file: ``models.store.gc_paused``.)"""
     seen: Counter[str] = Counter()
     # Pending amounts are left out: the bank books them later under another text and date.
     booked = [row for row in statement.transactions if row.status == "booked"]
@@ -46,7 +46,6 @@ def canonical_transactions(statement: Statement, account: str, chunk_size: int) 
         yield _keyed(statement, account, booked[start : start + chunk_size], seen)
 
 
-@gc_paused()
 def _keyed(statement: Statement, account: str, rows: list[Transaction], seen: Counter[str]) -> list[Keyed]:
     keyed = []
     for row in rows:
