@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import httpx
@@ -50,8 +49,8 @@ from models.store import open_store
 from models.tables import ENTITIES, audit_events, quarantine
 from models.upsert import upsert
 from tasks.metrics import write_metrics
+from tasks.reconciliation.report import STOCKHOLM
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 BROKEN_PROJECTS = """Projektnummer;Projektnamn;Projektledare;Status;Startdatum;Slutdatum;Kund;Adress;Budget;Kostnadsställe
 2101;Kvarnen ROT 1931;Åsa Öberg;Aktiv;2025-03-01;2025-12-31;Brf Kvarnen;Kvarngatan 4, Uppsala;1 250 000;4002
 2102;;Göran Ekström;Aktiv;2025-04-01;2025-10-31;Uppsalahem AB;Råbyvägen 2, Uppsala;300 000;4003

@@ -80,6 +80,10 @@ class ExtractedFields(Contract):
 DocumentProblemCode = Literal[
     "no_document", "encrypted", "corrupt", "no_pages", "too_many_pages", "image_only", "no_text"
 ]
+NOT_READABLE: frozenset[DocumentProblemCode] = frozenset({"no_document", "encrypted", "corrupt", "no_pages"})
+"""Problems no reader gets past."""
+NO_TEXT: frozenset[DocumentProblemCode] = frozenset({"image_only", "no_text"})
+"""Problems the rule-based reader does not get past (it reads a text layer), but Claude may: it reads the page."""
 
 
 class DocumentProblem(Contract):

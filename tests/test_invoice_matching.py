@@ -572,3 +572,18 @@ def test_a_document_the_reader_refuses_is_never_decided_on(problem: str) -> None
         assert (analysis.confidence, analysis.band, analysis.project) == (94, Band.SUGGESTION, "1931")
     else:
         assert (analysis.confidence, analysis.band, analysis.candidates) == (0, Band.MANUAL, [])
+
+
+def test_a_scan_claude_read_is_matched_as_a_suggestion_and_one_only_the_rules_saw_is_not() -> None:
+    """image_only / no_text stop the rules, not Claude: what Claude read of a scan is matched, and
+    the problem left on it keeps the result from being approved unseen."""
+    project = COMPANY.projects[0]["project_number"]
+    scan = Extraction(sha256="0" * 64, pages=1, method="rules", fields=correct(project_hints=[number(project)]),
+                      problems=[DocumentProblem(code="image_only", message="Sidan saknar text")])
+
+    by_rules = analyze("skannad.pdf", scan, REGISTRY, BUYER, today=TODAY)
+    by_claude = analyze("skannad.pdf", scan.model_copy(update={"method": "rules+claude"}), REGISTRY, BUYER, today=TODAY)
+
+    assert (by_rules.confidence, by_rules.band, by_rules.candidates) == (0, Band.MANUAL, [])
+    assert (by_claude.project, by_claude.band) == (project, Band.SUGGESTION)
+    assert 0 < by_claude.confidence <= 94

@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from connectors.claude_invoice import ClaudeAuthError, ClaudeInvoiceError, ClaudeInvoiceReader
 from connectors.invoice_pdf import read_invoice
-from models.invoice_review import Analysis, Buyer, DocumentProblem, Extraction, ExtractedFields
+from models.invoice_review import NOT_READABLE, Analysis, Buyer, DocumentProblem, Extraction, ExtractedFields
 from tasks.invoice_analysis.combine import combine, read_with_claude
 from tasks.invoice_analysis.registry import Registry
 from tasks.invoice_analysis.scoring import analyze
@@ -43,9 +43,8 @@ class Reader:
         return combine(extraction, self._claude(data, extraction) if self.claude else None)
 
     def _claude(self, data: bytes, extraction: Extraction) -> ExtractedFields | None:
-        if extraction.problems and any(p.code in ("encrypted", "corrupt", "no_pages", "too_many_pages")
-                                       for p in extraction.problems):
-            return None  # nothing Claude could read either
+        if any(p.code in NOT_READABLE or p.code == "too_many_pages" for p in extraction.problems):
+            return None  # nothing Claude could read either, or more pages than it should be sent
         assert self.claude is not None
         try:
             return read_with_claude(data, extraction.sha256, self.claude, self.engine, self.tenant_id)

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models.invoice_review import Analysis, Band, Buyer, Check, DocumentProblem, Extraction
+from models.invoice_review import NO_TEXT, NOT_READABLE, Analysis, Band, Buyer, Check, DocumentProblem, Extraction
 from tasks.invoice_analysis.checks import run_checks
 from tasks.invoice_analysis.matching import Match, match
 from tasks.invoice_analysis.registry import Registry
 
-UNREADABLE = frozenset({"no_document", "encrypted", "corrupt", "no_pages", "image_only", "no_text"})
 CLOSE_RUNNER_UP = 10  # points between the best and the next candidate that leave the choice open
 ALTERNATIVES_AT_MOST = 79
 SUGGESTION_AT_MOST = 94
@@ -45,7 +44,8 @@ def confidence(found: Match, checks: list[Check], problems: list[DocumentProblem
 def analyze(file: str, extraction: Extraction, registry: Registry, buyer: Buyer,
             today: dt.date | None = None) -> Analysis:
     """Match, check and decide one read invoice. `today` places the due date (default: today)."""
-    if any(problem.code in UNREADABLE for problem in extraction.problems):
+    codes = {problem.code for problem in extraction.problems}
+    if codes & NOT_READABLE or (codes & NO_TEXT and extraction.method == "rules"):  # nothing was read
         return Analysis(file=file, extraction=extraction, confidence=0, band=Band.MANUAL)
     found = match(extraction.fields, registry)
     checks = [*found.checks, *run_checks(extraction.fields, buyer, today or dt.date.today())]
