@@ -131,11 +131,13 @@ def flagged_command(
     console.print(table)
 
 
-def _decided(action: Any) -> None:
+def _decided(decide: Any, invoice: str, by: str | None, tenant: str | None, *args: Any) -> None:
+    """Run one of `flows.reviews`' decisions (approve, reject, wait) on `invoice` and print the outcome."""
     from flows.reviews import ReviewError
 
+    settings = Settings()
     try:
-        review = action()
+        review = decide(settings, tenant or settings.tenant, invoice, by or getpass.getuser(), *args)
     except ReviewError as error:
         console.print(f"[red]{error.message}[/] ({error.code})")
         raise typer.Exit(1) from None
@@ -155,9 +157,7 @@ def approve_command(
     """Approve: the project goes to Fortnox with a "Godkänd av …" comment."""
     from flows import reviews
 
-    settings = Settings()
-    _decided(lambda: reviews.approve(settings, tenant or settings.tenant, invoice, by or getpass.getuser(), project,
-                                     comment))
+    _decided(reviews.approve, invoice, by, tenant, project, comment)
 
 
 @invoices_app.command("reject")
@@ -171,9 +171,7 @@ def reject_command(
     """Reject: a complaint (reklamation) is e-mailed to the supplier and the invoice marked "Reklamerad"."""
     from flows import reviews
 
-    settings = Settings()
-    _decided(lambda: reviews.reject(settings, tenant or settings.tenant, invoice, by or getpass.getuser(), reason,
-                                    project))
+    _decided(reviews.reject, invoice, by, tenant, reason, project)
 
 
 @invoices_app.command("wait")
@@ -186,8 +184,7 @@ def wait_command(
     """Park an invoice for later; it stays on the list, marked waiting."""
     from flows import reviews
 
-    settings = Settings()
-    _decided(lambda: reviews.wait(settings, tenant or settings.tenant, invoice, by or getpass.getuser(), comment))
+    _decided(reviews.wait, invoice, by, tenant, comment)
 
 
 @invoices_app.command("serve")

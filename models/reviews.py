@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from models.audit import AuditRecorder
-from models.invoice_review import Analysis, Band, ReviewStatus
+from models.invoice_review import Analysis, ReviewStatus
 from models.tables import invoice_reviews
 
 OPEN: tuple[ReviewStatus, ...] = ("pending", "waiting")  # still on the reviewer's list
@@ -86,30 +86,23 @@ def save_analysis(
     connection: sa.Connection,
     tenant_id: str,
     invoice: InvoiceSeen,
-    analysis: Analysis | None,
+    analysis: Analysis,
     status: ReviewStatus,
     decided_by: str | None,
     comment: str | None,
     audit: AuditRecorder,
     now: dt.datetime,
-    *,
-    confidence: int | None = None,
-    band: Band | None = None,
 ) -> str:
-    """Store a (re)decided invoice: the whole analysis, its outcome and an audit event.
-
-    `analysis` is None only when there was no document to analyse; `confidence`/`band` then say
-    what that means (0, manual).
-    """
+    """Store a (re)decided invoice: the whole analysis, its outcome and an audit event."""
     values: dict[str, Any] = {
         "invoice_number": invoice.invoice_number, "supplier_number": invoice.supplier_number,
         "supplier_name": invoice.supplier_name, "invoice_date": invoice.invoice_date, "due_date": invoice.due_date,
         "total": invoice.total, "currency": invoice.currency, "source_version": invoice.source_version,
-        "pdf_sha256": analysis.extraction.sha256 if analysis else None,
-        "analysis": analysis.model_dump(mode="json") if analysis else None,
-        "project_number": analysis.project if analysis else None,
-        "confidence": analysis.confidence if analysis else (confidence or 0),
-        "band": str(analysis.band if analysis else (band or Band.MANUAL)),
+        "pdf_sha256": analysis.extraction.sha256,
+        "analysis": analysis.model_dump(mode="json"),
+        "project_number": analysis.project,
+        "confidence": analysis.confidence,
+        "band": str(analysis.band),
         "status": status, "decided_by": decided_by, "decided_at": now if decided_by else None, "comment": comment,
         "complaint": None, "escalated_at": None, "updated_at": now,
     }
