@@ -18,7 +18,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from pydantic import BaseModel
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -105,6 +107,44 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 def canonical_json(value: Any) -> str:
     """The one JSON spelling of a value that checksums are taken over."""
     return _CANONICAL.encode(value)
+
+
+# orjson spells everything a canonical document holds as json.dumps above does (sorted keys, no
+# blanks, non-ASCII as is, the same escapes, decimals through default=str), and three times
+# faster, but for floats: it writes 1.5e-05 as 0.000015. Dates and datetimes go through
+# default=str as above instead of orjson's own ISO spelling.
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def document_json(model: type[BaseModel], document: dict[str, Any]) -> str:
+    """:func:`canonical_json` of a `model` record's JSON document (``model_dump(mode="json")``),
+    spelled by orjson when no field of the model can hold a float (:func:`holds_no_floats`)."""
+    if holds_no_floats(model):
+        try:
+            return orjson.dumps(document, default=str, option=_ORJSON_OPTIONS).decode()
+        except TypeError:  # orjson refuses what json.dumps takes: an int beyond 64 bits, a key that is no text
+            pass
+    return _CANONICAL.encode(document)
+
+
+@cache
+def holds_no_floats(model: type[BaseModel]) -> bool:
+    """Whether no JSON document of `model` can hold a float: its serialisation schema has no
+    number and no open part (``Any``, ``dict[str, Any]``) anywhere. Errs on the safe side."""
+
+    def open_or_number(node: Any) -> bool:
+        if isinstance(node, list):
+            return any(map(open_or_number, node))
+        if not isinstance(node, dict):
+            return False
+        kind = node.get("type")
+        if node == {} or node.get("additionalProperties") is True or kind == "number" or (
+            isinstance(kind, list) and "number" in kind
+        ):
+            return True
+        return any(map(open_or_number, node.values()))
+
+    return not open_or_number(model.model_json_schema(mode="serialization"))
 
 
 class JsonText(str):

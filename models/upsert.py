@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql
 
 from models.audit import AuditRecorder
-from models.store import JsonText, canonical_json, insert_rows, is_postgres, new_ids
+from models.store import JsonText, document_json, insert_rows, is_postgres, new_ids
 from models.tables import Entity, integration_mappings, sync_conflicts
 
 LOOKUP_CHUNK = {"sqlite": 900, "postgresql": 20_000}  # SQLite caps bound parameters
@@ -221,8 +221,8 @@ def _canonical(model: BaseModel) -> tuple[dict[str, Any], JsonText, str]:
     """A record's JSON document, its canonical spelling and its row hash: serialised once, the
     spelling serves the hash, the audit checksum and the audit row."""
     document = model.model_dump(mode="json")
-    document_json = JsonText(canonical_json(document))
-    return document, document_json, record_hash(document_json)
+    spelled = JsonText(document_json(type(model), document))
+    return document, spelled, record_hash(spelled)
 
 
 def _columns(entity: Entity, model: BaseModel, document: dict[str, Any]) -> dict[str, Any]:

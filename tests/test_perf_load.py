@@ -21,7 +21,8 @@ import sqlalchemy as sa
 
 from models.audit import AuditRecorder, verify_chain
 from models.projects import TimeReport
-from models.store import JsonText, canonical_json, insert_rows, is_postgres, new_ids, open_store
+from models.documents import Attachment
+from models.store import JsonText, canonical_json, document_json, holds_no_floats, insert_rows, is_postgres, new_ids, open_store
 from models.tables import ENTITIES, Entity, audit_events, integration_mappings
 from models.upsert import LoadCounts, upsert, upsert_in_chunks
 
@@ -230,6 +231,31 @@ def test_pre_serialised_json_is_stored_as_given_and_reads_back_as_the_value(data
 )
 def test_canonical_json_is_spelled_as_before(value: Any) -> None:
     assert canonical_json(value) == _json(value)
+
+
+def test_only_models_that_can_hold_a_float_are_spelled_by_json_dumps() -> None:
+    open_models = {entity.entity_type for entity in ENTITIES.values() if not holds_no_floats(entity.model)}
+    assert open_models == {"attachment"}  # ocr_data: dict[str, Any]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"employee": "Åsa \"Ö\"\\\n\t\x00\x1f\x7f\u2028 ✓ 𝄞", "hours": "7.5", "description": None, "n": 2**63,
+         "rows": [{"z": 1, "a": True}, []], "k": {}},
+        {"big": 2**70},  # beyond orjson's 64 bits: spelled by json.dumps
+        {"amount": Decimal("1250000.50"), "day": dt.date(2025, 8, 1), "at": NOW},
+    ],
+)
+def test_documents_are_spelled_as_canonical_json(document: dict[str, Any]) -> None:
+    assert document_json(TimeReport, document) == _json(document)
+
+
+def test_a_model_that_can_hold_floats_keeps_json_dumps_spelling() -> None:
+    document = {"ocr_data": {"confidence": 1.5e-05, "ratio": 1e16, "nan": float("nan")}}
+    assert document_json(Attachment, document) == _json(document) == (
+        '{"ocr_data":{"confidence":1.5e-05,"nan":NaN,"ratio":1e+16}}'
+    )
 
 
 def test_new_ids_are_random_version_4_uuids_in_ascending_order() -> None:
