@@ -251,43 +251,48 @@ def _insert_new(
 
     A bulk entity's new records get neither: their (external id, row hash) go to `manifest`,
     which :func:`_record_batch` audits as a whole."""
-    fresh = sorted(external_id for external_id, _ in records if external_id not in existing)
-    # Ids in the order the rows are written (by external id, below), so that every index of the
-    # entity and mapping tables is filled from left to right.
-    local_ids = dict(zip(fresh, new_ids(len(fresh)), strict=True))
-    inserts: list[dict[str, Any]] = []
     changed: list[_Changed] = []
     unchanged = 0
     for external_id, model in records:
-        known = existing.get(external_id)
-        document, document_json, digest = _canonical(model)
-        if known is None:
-            local_id = local_ids[external_id]
-            inserts.append(
-                {"id": local_id, "tenant_id": tenant_id, "source_system": system, "external_id": external_id,
-                 "row_hash": digest, "created_at": now, "updated_at": now, **_columns(entity, model, document)}
-            )
+        if (known := existing.get(external_id)) is not None:
+            if known.row_hash == _canonical(model)[2]:
+                unchanged += 1
+            else:
+                changed.append(_Changed(known, external_id, model))
+    # Written in external-id order with ids handed out in the same order, so that every index of
+    # the entity and mapping tables is filled from left to right.
+    fresh = sorted(((external_id, model) for external_id, model in records if external_id not in existing),
+                   key=itemgetter(0))
+    local_ids = new_ids(len(fresh))
+    created: dict[str, JsonText] = {}
+
+    def rows() -> Iterator[dict[str, Any]]:
+        """Each new record serialised as COPY asks for it, so that the database stores one part
+        of the chunk while the next is serialised, instead of waiting for the whole chunk."""
+        for (external_id, model), local_id in zip(fresh, local_ids, strict=True):
+            document, spelled, digest = _canonical(model)
             if entity.bulk:
                 manifest.append((external_id, digest))
             else:
-                audit.record("create", entity.entity_type, local_id, occurred_at=now, new_state=document_json,
-                             details={"source_system": system, "external_id": external_id})
-        elif known.row_hash == digest:
-            unchanged += 1
-        else:
-            changed.append(_Changed(known, external_id, model))
+                created[external_id] = spelled
+            yield {"id": local_id, "tenant_id": tenant_id, "source_system": system, "external_id": external_id,
+                   "row_hash": digest, "created_at": now, "updated_at": now, **_columns(entity, model, document)}
 
-    inserts.sort(key=itemgetter("external_id"))
-    insert_rows(connection, entity.table, inserts)
+    insert_rows(connection, entity.table, rows())
     if entity.bulk:
-        return len(inserts), unchanged, changed
+        return len(fresh), unchanged, changed
+    local_id_of = {external_id: local_id for (external_id, _), local_id in zip(fresh, local_ids, strict=True)}
+    for external_id, _ in records:  # the create events in the order the records came
+        if external_id in created:
+            audit.record("create", entity.entity_type, local_id_of[external_id], occurred_at=now,
+                         new_state=created[external_id], details={"source_system": system, "external_id": external_id})
     insert_rows(connection, integration_mappings, [
         {"id": mapping_id, "tenant_id": tenant_id, "system": system, "entity_type": entity.entity_type,
-         "external_id": row["external_id"], "local_id": row["id"], "last_sync_direction": "import",
+         "external_id": external_id, "local_id": local_id, "last_sync_direction": "import",
          "synced_at": now, "created_at": now}
-        for row, mapping_id in zip(inserts, new_ids(len(inserts)), strict=True)
+        for (external_id, _), local_id, mapping_id in zip(fresh, local_ids, new_ids(len(fresh)), strict=True)
     ])
-    return len(inserts), unchanged, changed
+    return len(fresh), unchanged, changed
 
 
 def batch_digest(rows: Sequence[tuple[str, str]]) -> str:
