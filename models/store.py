@@ -20,11 +20,11 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from pydantic import BaseModel
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pydantic import BaseModel
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
