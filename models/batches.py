@@ -68,7 +68,8 @@ def verify_batches(connection: sa.Connection, tenant_id: str) -> list[BatchCheck
         originals = _states_before_first_update(connection, tenant_id, entity)
         for moment, rows in _rows_by_moment(connection, tenant_id, entity, system):
             if (event := loads.pop(moment, None)) is not None:
-                pairs = [(row[1], record_hash(document_json(entity.model, originals.get(row[0]) or _document(entity, row))))
+                pairs = [(row[1], record_hash(document_json(entity.model,
+                                                            originals.get(row[0]) or _document(entity, row))))
                          for row in rows]
                 checks[event.seq] = _check(event, pairs)
         for event in loads.values():  # loads none of whose rows are stored any more

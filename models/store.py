@@ -137,10 +137,7 @@ def holds_no_floats(model: type[BaseModel]) -> bool:
             return any(map(open_or_number, node))
         if not isinstance(node, dict):
             return False
-        kind = node.get("type")
-        if node == {} or node.get("additionalProperties") is True or kind == "number" or (
-            isinstance(kind, list) and "number" in kind
-        ):
+        if node == {} or node.get("additionalProperties") is True or node.get("type") == "number":
             return True
         return any(map(open_or_number, node.values()))
 

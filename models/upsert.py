@@ -225,6 +225,11 @@ def _canonical(model: BaseModel) -> tuple[dict[str, Any], JsonText, str]:
     return document, spelled, record_hash(spelled)
 
 
+def row_hash(model: BaseModel) -> str:
+    """The row hash a record is stored under: what tells a changed record from an unchanged one."""
+    return _canonical(model)[2]
+
+
 def _columns(entity: Entity, model: BaseModel, document: dict[str, Any]) -> dict[str, Any]:
     """The entity table's columns of a record: scalars as the model holds them, nested values as JSON."""
     columns = dict(model.__dict__)  # a canonical model keeps its fields there, and only them (extra="forbid")
@@ -255,7 +260,7 @@ def _insert_new(
     unchanged = 0
     for external_id, model in records:
         if (known := existing.get(external_id)) is not None:
-            if known.row_hash == _canonical(model)[2]:
+            if known.row_hash == row_hash(model):
                 unchanged += 1
             else:
                 changed.append(_Changed(known, external_id, model))
@@ -264,7 +269,7 @@ def _insert_new(
     fresh = sorted(((external_id, model) for external_id, model in records if external_id not in existing),
                    key=itemgetter(0))
     local_ids = new_ids(len(fresh))
-    created: dict[str, JsonText] = {}
+    created: dict[str, tuple[str, JsonText]] = {}  # external id -> local id and document, for the create events
 
     def rows() -> Iterator[dict[str, Any]]:
         """Each new record serialised as COPY asks for it, so that the database stores one part
@@ -274,18 +279,17 @@ def _insert_new(
             if entity.bulk:
                 manifest.append((external_id, digest))
             else:
-                created[external_id] = spelled
+                created[external_id] = (local_id, spelled)
             yield {"id": local_id, "tenant_id": tenant_id, "source_system": system, "external_id": external_id,
                    "row_hash": digest, "created_at": now, "updated_at": now, **_columns(entity, model, document)}
 
     insert_rows(connection, entity.table, rows())
     if entity.bulk:
         return len(fresh), unchanged, changed
-    local_id_of = {external_id: local_id for (external_id, _), local_id in zip(fresh, local_ids, strict=True)}
     for external_id, _ in records:  # the create events in the order the records came
-        if external_id in created:
-            audit.record("create", entity.entity_type, local_id_of[external_id], occurred_at=now,
-                         new_state=created[external_id], details={"source_system": system, "external_id": external_id})
+        if (new := created.get(external_id)) is not None:
+            audit.record("create", entity.entity_type, new[0], occurred_at=now, new_state=new[1],
+                         details={"source_system": system, "external_id": external_id})
     insert_rows(connection, integration_mappings, [
         {"id": mapping_id, "tenant_id": tenant_id, "system": system, "entity_type": entity.entity_type,
          "external_id": external_id, "local_id": local_id, "last_sync_direction": "import",
@@ -333,10 +337,10 @@ def _update_changed(
         return 0, 0
     updates: list[tuple[str, dict[str, Any], dict[str, Any], JsonText]] = []
     for record in changed:
-        document, document_json, digest = _canonical(record.model)
+        document, spelled, digest = _canonical(record.model)
         columns = _columns(entity, record.model, document)
         values = {"row_hash": digest, "updated_at": now, **columns}
-        updates.append((record.known.local_id, values, document, document_json))
+        updates.append((record.known.local_id, values, document, spelled))
     conflicts = [(record.known.local_id, record.external_id) for record in changed if record.known.changed_locally]
     previous = _previous_states(connection, entity, [record.known.local_id for record in changed])
     _record_conflicts(connection, entity, tenant_id, system, conflicts, previous, updates, now)

@@ -22,7 +22,9 @@ import sqlalchemy as sa
 from models.audit import AuditRecorder, verify_chain
 from models.projects import TimeReport
 from models.documents import Attachment
-from models.store import JsonText, canonical_json, document_json, holds_no_floats, insert_rows, is_postgres, new_ids, open_store
+from models.store import (
+    JsonText, canonical_json, document_json, holds_no_floats, insert_rows, is_postgres, new_ids, open_store,
+)
 from models.tables import ENTITIES, Entity, audit_events, integration_mappings
 from models.upsert import LoadCounts, upsert, upsert_in_chunks
 

@@ -37,9 +37,9 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from connectors import fortnox as fx
-from models.store import canonical_json, document_json, open_store
+from models.store import canonical_json, open_store
 from models.tables import ENTITIES, Entity, integration_mappings, quarantine, sync_logs
-from models.upsert import record_hash
+from models.upsert import row_hash
 from tasks.mapping.fortnox import DATASETS, Dataset, map_records
 from tasks.reconciliation.report import Figure, Period, Section, as_utc, group_digits
 
@@ -428,7 +428,7 @@ def drift(connection: sa.Connection, tenant: str, target: Target, records: Itera
         known = stored.get(remote_id)
         if known is None:
             rows.append(row("created_remotely", remote_id, None, headline, None, getattr(model, headline)))
-        elif known.row_hash != record_hash(document_json(type(model), model.model_dump(mode="json"))):
+        elif known.row_hash != row_hash(model):
             local_values, remote_values = known.model.model_dump(mode="json"), model.model_dump(mode="json")
             rows += [row("changed_remotely", remote_id, known, name, local_values[name], remote_values[name])
                      for name in target.entity.fields if getattr(known.model, name) != getattr(model, name)]
