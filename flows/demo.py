@@ -47,7 +47,7 @@ from models.audit import AuditRecorder, verify_chain
 from models.batches import verify_batches
 from models.store import open_store
 from models.tables import ENTITIES, audit_events, quarantine
-from models.upsert import upsert
+from models.upsert import spelled, upsert
 from tasks.metrics import write_metrics
 from tasks.reconciliation.report import STOCKHOLM
 
@@ -164,8 +164,8 @@ def _fortnox(settings: Settings, engine: sa.Engine) -> None:
         customers, invoices = property_system.customers_and_invoices()
         with engine.begin() as connection:
             audit = AuditRecorder(tenant, "demo/property-system")
-            upsert(connection, ENTITIES["customer"], tenant, property_system.SYSTEM, customers, audit)
-            upsert(connection, ENTITIES["invoice"], tenant, property_system.SYSTEM, invoices, audit)
+            upsert(connection, ENTITIES["customer"], tenant, property_system.SYSTEM, spelled(customers), audit)
+            upsert(connection, ENTITIES["invoice"], tenant, property_system.SYSTEM, spelled(invoices), audit)
             audit.flush(connection)
         print_export(export(tenant=tenant))
         console.print("again (nothing is due, nothing is created twice):")

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     http_attempts: int = Field(6, ge=1, le=8, description="Tries per HTTP request on 429, 5xx and network errors")
     http_backoff_seconds: float = Field(1.0, gt=0, description="First backoff; doubles per try (1, 2, 4, 8, 16 s)")
 
+    workers: int | None = Field(
+        None, ge=0, description="Processes that validate a large export (20,000 rows or more) beside the flow's own "
+        "(default: one per core; 0: the flow's process does it alone)",
+    )
     bank_max_file_mb: int = Field(10, ge=1, description="Largest bank export accepted (seed 004 §5.1.1: 10 MB)")
 
     # Supplier-invoice validation (seed 002 BC11)

@@ -58,7 +58,7 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
             )
             continue
         gate = quality_gate(quote(export.frame), f"workcloud_{export.kind}", ROW_COLUMN)
-        mapped = map_to_canonical(export.kind, quote(gate.valid))
+        mapped = map_to_canonical(export.kind, quote(gate.valid), settings.workers)
         reports.append(
             load_workcloud_export(
                 settings.database_url, tenant_id, quote(export), quote(mapped.records),

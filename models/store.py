@@ -10,8 +10,10 @@ from __future__ import annotations
 import gc
 import itertools
 import json
+import datetime as dt
 import operator
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -144,6 +146,21 @@ def holds_no_floats(model: type[BaseModel]) -> bool:
     return not open_or_number(model.model_json_schema(mode="serialization"))
 
 
+# orjson reads back exactly what either spelling writes, but for an integer beyond 64 bits, which
+# it turns into a float; a run of 19 digits (inside a string too) sends a text to json instead.
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def read_document(text: str) -> dict[str, Any]:
+    """The JSON document a :func:`document_json` text spells, read at orjson's speed."""
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:  # json writes NaN and Infinity, which orjson does not read
+            pass
+    return json.loads(text)
+
+
 class JsonText(str):
     """A value already spelled by :func:`canonical_json`.
 
@@ -201,8 +218,10 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Iterable[dict[
     Both bypass SQLAlchemy's per-row statement handling (most of the time of a large insert) but
     store exactly what it would: on PostgreSQL each value is spelled as psycopg spells it, on
     SQLite it goes through the column type's own bind processor. The columns are those of the
-    first row; a :class:`JsonText` value is written to its JSON column as is. `rows` may be a
-    generator: COPY sends each row as it comes.
+    first row; a :class:`JsonText` value is written to its JSON column as is. A value may also
+    come as its record's JSON document spells it (:func:`read_document`: a date, a time or a
+    decimal as text), which PostgreSQL reads as it would the value. `rows` may be a generator:
+    COPY sends each row as it comes.
     """
     rows = iter(rows)
     first = next(rows, None)
@@ -259,6 +278,11 @@ def _once_per_value(spell: Converter) -> Converter:
     return cached
 
 
+_ISO_PARSERS: list[tuple[type[sa.types.TypeEngine[Any]], Callable[[str], Any]]] = [
+    (sa.Date, dt.date.fromisoformat), (sa.DateTime, dt.datetime.fromisoformat), (sa.Time, dt.time.fromisoformat),
+]
+
+
 def _copy_converter(column: sa.Column[Any]) -> Converter | None:
     if isinstance(column.type, sa.JSON):
         return lambda value: value if value is None or isinstance(value, JsonText) else canonical_json(value)
@@ -271,6 +295,10 @@ def _bind_converter(column: sa.Column[Any], dialect: sa.Dialect) -> Converter | 
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return None
+    parse = next((parse for kind, parse in _ISO_PARSERS if isinstance(column.type, kind)), None)
+    if parse is not None:  # SQLite's date types take Python values only; a JSON document holds ISO text
+        to_python = process
+        process = lambda value: to_python(parse(value) if isinstance(value, str) else value)  # noqa: E731
     if isinstance(column.type, sa.JSON):
         null = process(None)  # JSON columns store None as the JSON text null; most audit states are None
         return lambda value: null if value is None else value if isinstance(value, JsonText) else process(value)

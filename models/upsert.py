@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql
 
 from models.audit import AuditRecorder
-from models.store import JsonText, document_json, insert_rows, is_postgres, new_ids
+from models.store import JsonText, document_json, insert_rows, is_postgres, new_ids, read_document
 from models.tables import Entity, integration_mappings, sync_conflicts
 
 LOOKUP_CHUNK = {"sqlite": 900, "postgresql": 20_000}  # SQLite caps bound parameters
@@ -68,6 +68,37 @@ def among(connection: sa.Connection, column: sa.Column[Any], values: list[str]) 
 def record_hash(document_json: str) -> str:
     """The row hash of a record: SHA-256 of its canonical JSON."""
     return hashlib.sha256(document_json.encode()).hexdigest()
+
+
+class Spelled(NamedTuple):
+    """A canonical record as a load takes it: its external id, its canonical JSON document and
+    that text's SHA-256, the row hash.
+
+    The document holds every column of the record (the model's fields and computed fields, as
+    ``model_dump(mode="json")`` writes them), so a load needs nothing else to store a new record,
+    and the unchanged check needs only the hash. Plain text also crosses a process boundary at a
+    fraction of what a model costs to pickle, so records can be validated and spelled elsewhere
+    (``tasks.mapping.batch``)."""
+
+    external_id: str
+    row_hash: str
+    document: JsonText
+
+
+def spell(external_id: str, model: BaseModel) -> Spelled:
+    """`model` spelled for the store, once: the text serves the row hash, the row and the audit event."""
+    document = JsonText(document_json(type(model), model.model_dump(mode="json")))
+    return Spelled(external_id, record_hash(document), document)
+
+
+def spelled(records: Iterable[tuple[str, BaseModel]]) -> list[Spelled]:
+    """(external id, model) pairs spelled for :func:`upsert`."""
+    return [spell(external_id, model) for external_id, model in records]
+
+
+def row_hash(model: BaseModel) -> str:
+    """The row hash a record is stored under: what tells a changed record from an unchanged one."""
+    return spell("", model).row_hash
 
 
 @dataclass(frozen=True)
@@ -126,12 +157,10 @@ def _reject_duplicates(entity: Entity, external_ids: list[str]) -> None:
 
 @dataclass(frozen=True)
 class _Changed:
-    """A stored record that arrived changed. It is updated after all new records are inserted,
-    and serialised again then rather than held in memory through the whole batch."""
+    """A stored record that arrived changed. It is updated after all new records are inserted."""
 
     known: Known
-    external_id: str
-    model: BaseModel
+    record: Spelled
 
 
 def upsert(
@@ -139,18 +168,18 @@ def upsert(
     entity: Entity,
     tenant_id: str,
     system: str,
-    records: Sequence[tuple[str, BaseModel]],
+    records: Sequence[Spelled],
     audit: AuditRecorder,
     now: dt.datetime | None = None,
 ) -> LoadCounts:
-    """Load `records` (external id, canonical model) inside the caller's transaction.
+    """Load `records` (:func:`spelled`) inside the caller's transaction.
 
     Audit events are collected in `audit` (the creates in record order, then the updates); the
     caller flushes them in the same transaction. A large batch is better loaded with
     :func:`upsert_in_chunks`.
     """
     now = now or dt.datetime.now(dt.UTC)
-    external_ids = [external_id for external_id, _ in records]
+    external_ids = [record.external_id for record in records]
     _reject_duplicates(entity, external_ids)
     existing = stored_records(connection, entity, tenant_id, system, external_ids)
     manifest: list[tuple[str, str]] = []
@@ -166,7 +195,7 @@ def upsert_in_chunks(
     entity: Entity,
     tenant_id: str,
     system: str,
-    records: Sequence[tuple[str, BaseModel]],
+    records: Sequence[Spelled],
     audit: AuditRecorder,
     now: dt.datetime | None = None,
     chunk_size: int = LOAD_CHUNK,
@@ -189,7 +218,7 @@ def upsert_in_chunks(
     (:func:`stored_records`), so they are not looked up again.
     """
     now = now or dt.datetime.now(dt.UTC)
-    external_ids = [external_id for external_id, _ in records]
+    external_ids = [record.external_id for record in records]
     _reject_duplicates(entity, external_ids)
     if existing is None:
         existing = stored_records(connection, entity, tenant_id, system, external_ids)
@@ -217,19 +246,6 @@ def upsert_in_chunks(
     return LoadCounts(inserted, updated, unchanged, conflicts)
 
 
-def _canonical(model: BaseModel) -> tuple[dict[str, Any], JsonText, str]:
-    """A record's JSON document, its canonical spelling and its row hash: serialised once, the
-    spelling serves the hash, the audit checksum and the audit row."""
-    document = model.model_dump(mode="json")
-    spelled = JsonText(document_json(type(model), document))
-    return document, spelled, record_hash(spelled)
-
-
-def row_hash(model: BaseModel) -> str:
-    """The row hash a record is stored under: what tells a changed record from an unchanged one."""
-    return _canonical(model)[2]
-
-
 def _columns(entity: Entity, model: BaseModel, document: dict[str, Any]) -> dict[str, Any]:
     """The entity table's columns of a record: scalars as the model holds them, nested values as JSON."""
     columns = dict(model.__dict__)  # a canonical model keeps its fields there, and only them (extra="forbid")
@@ -245,7 +261,7 @@ def _insert_new(
     entity: Entity,
     tenant_id: str,
     system: str,
-    records: Sequence[tuple[str, BaseModel]],
+    records: Sequence[Spelled],
     existing: dict[str, Known],
     audit: AuditRecorder,
     now: dt.datetime,
@@ -258,43 +274,39 @@ def _insert_new(
     which :func:`_record_batch` audits as a whole."""
     changed: list[_Changed] = []
     unchanged = 0
-    for external_id, model in records:
-        if (known := existing.get(external_id)) is not None:
-            if known.row_hash == row_hash(model):
+    for record in records:
+        if (known := existing.get(record.external_id)) is not None:
+            if known.row_hash == record.row_hash:
                 unchanged += 1
             else:
-                changed.append(_Changed(known, external_id, model))
+                changed.append(_Changed(known, record))
     # Written in external-id order with ids handed out in the same order, so that every index of
     # the entity and mapping tables is filled from left to right.
-    fresh = sorted(((external_id, model) for external_id, model in records if external_id not in existing),
-                   key=itemgetter(0))
+    fresh = sorted((record for record in records if record.external_id not in existing), key=itemgetter(0))
     local_ids = new_ids(len(fresh))
-    created: dict[str, tuple[str, JsonText]] = {}  # external id -> local id and document, for the create events
 
     def rows() -> Iterator[dict[str, Any]]:
-        """Each new record serialised as COPY asks for it, so that the database stores one part
-        of the chunk while the next is serialised, instead of waiting for the whole chunk."""
-        for (external_id, model), local_id in zip(fresh, local_ids, strict=True):
-            document, spelled, digest = _canonical(model)
-            if entity.bulk:
-                manifest.append((external_id, digest))
-            else:
-                created[external_id] = (local_id, spelled)
-            yield {"id": local_id, "tenant_id": tenant_id, "source_system": system, "external_id": external_id,
-                   "row_hash": digest, "created_at": now, "updated_at": now, **_columns(entity, model, document)}
+        """Each new record's row made as COPY asks for it, so that the database stores one part
+        of the chunk while the next is made, instead of waiting for the whole chunk."""
+        for record, local_id in zip(fresh, local_ids, strict=True):
+            yield {"id": local_id, "tenant_id": tenant_id, "source_system": system,
+                   "external_id": record.external_id, "row_hash": record.row_hash, "created_at": now,
+                   "updated_at": now, **read_document(record.document)}
 
     insert_rows(connection, entity.table, rows())
     if entity.bulk:
+        manifest += [(record.external_id, record.row_hash) for record in fresh]
         return len(fresh), unchanged, changed
-    for external_id, _ in records:  # the create events in the order the records came
-        if (new := created.get(external_id)) is not None:
-            audit.record("create", entity.entity_type, new[0], occurred_at=now, new_state=new[1],
-                         details={"source_system": system, "external_id": external_id})
+    local_id_of = dict(zip((record.external_id for record in fresh), local_ids, strict=True))
+    for record in records:  # the create events in the order the records came
+        if (local_id := local_id_of.get(record.external_id)) is not None:
+            audit.record("create", entity.entity_type, local_id, occurred_at=now, new_state=record.document,
+                         details={"source_system": system, "external_id": record.external_id})
     insert_rows(connection, integration_mappings, [
         {"id": mapping_id, "tenant_id": tenant_id, "system": system, "entity_type": entity.entity_type,
-         "external_id": external_id, "local_id": local_id, "last_sync_direction": "import",
+         "external_id": record.external_id, "local_id": local_id, "last_sync_direction": "import",
          "synced_at": now, "created_at": now}
-        for (external_id, _), local_id, mapping_id in zip(fresh, local_ids, new_ids(len(fresh)), strict=True)
+        for record, local_id, mapping_id in zip(fresh, local_ids, new_ids(len(fresh)), strict=True)
     ])
     return len(fresh), unchanged, changed
 
@@ -336,12 +348,13 @@ def _update_changed(
     if not changed:
         return 0, 0
     updates: list[tuple[str, dict[str, Any], dict[str, Any], JsonText]] = []
-    for record in changed:
-        document, spelled, digest = _canonical(record.model)
-        columns = _columns(entity, record.model, document)
-        values = {"row_hash": digest, "updated_at": now, **columns}
-        updates.append((record.known.local_id, values, document, spelled))
-    conflicts = [(record.known.local_id, record.external_id) for record in changed if record.known.changed_locally]
+    for change in changed:
+        document = read_document(change.record.document)
+        model = entity.model.model_validate({name: document[name] for name in entity.fields})
+        values = {"row_hash": change.record.row_hash, "updated_at": now, **_columns(entity, model, document)}
+        updates.append((change.known.local_id, values, document, change.record.document))
+    conflicts = [(change.known.local_id, change.record.external_id) for change in changed
+                 if change.known.changed_locally]
     previous = _previous_states(connection, entity, [record.known.local_id for record in changed])
     _record_conflicts(connection, entity, tenant_id, system, conflicts, previous, updates, now)
     _apply_updates(connection, entity, tenant_id, system, updates, previous, audit, now)

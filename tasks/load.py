@@ -28,7 +28,7 @@ from models.bookkeeping import (
 )
 from models.store import gc_paused, open_store
 from models.tables import ENTITIES, Entity, bank_imports
-from models.upsert import LOAD_CHUNK, Known, LoadCounts, stored_records, upsert_in_chunks
+from models.upsert import LOAD_CHUNK, Known, LoadCounts, Spelled, spelled, stored_records, upsert_in_chunks
 from tasks import progress
 from tasks.extract import Fetched
 from tasks.mapping.bank import as_distinct, canonical_transactions
@@ -69,7 +69,7 @@ def load_workcloud_export(
     database_url: str,
     tenant_id: str,
     export: ExportFile,
-    records: list[tuple[str, BaseModel]],
+    records: list[Spelled],
     issues: list[Issue],
     warnings: int,
     actor: str,
@@ -126,7 +126,7 @@ def load_synced(
     tenant_id: str,
     dataset: Dataset,
     fetched: Fetched,
-    mapped: Mapped,
+    mapped: Mapped[tuple[str, BaseModel]],
     issues: list[Issue],
     cursor: str,
     actor: str,
@@ -150,7 +150,7 @@ def load_synced(
     with open_store(database_url).begin() as connection:
         entity = ENTITIES[dataset.entity_type]
         counts = _load(connection, Batch(tenant_id, "fortnox", entity, f"fortnox_{dataset.name}", actor,
-                                         flow_run_id, now), mapped.records, quarantine_rows)
+                                         flow_run_id, now), spelled(mapped.records), quarantine_rows)
         add_dead_letters(connection, tenant_id, "fortnox", fetched.dead_letters)
         held_back = len({row.source_ref for row in quarantine_rows})
         status = "partial" if held_back or fetched.dead_letters else "success"
@@ -178,7 +178,7 @@ class Batch:
 
 
 def _load(
-    connection: sa.Connection, batch: Batch, records: list[tuple[str, BaseModel]], quarantine_rows: list[QuarantineRow],
+    connection: sa.Connection, batch: Batch, records: list[Spelled], quarantine_rows: list[QuarantineRow],
     *, report_progress: bool = True, existing: dict[str, Known] | None = None,
 ) -> LoadCounts:
     """Upsert, quarantine and audit one batch inside the caller's transaction; the records go in
@@ -267,7 +267,7 @@ def load_bank_statement(
             new_amounts += [k.transaction.amount for k in new]
             if not dry_run:
                 batch = Batch(tenant_id, system, entity, "bank_transactions", actor, flow_run_id, dt.datetime.now(dt.UTC))
-                _load(connection, batch, [(k.external_id, k.transaction) for k in new], [], report_progress=False,
+                _load(connection, batch, spelled((k.external_id, k.transaction) for k in new), [], report_progress=False,
                       existing=stored)
             done += len(keyed)
             progress.report("sparar", done, statement.rows)

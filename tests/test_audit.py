@@ -15,7 +15,7 @@ from models.batches import verify_batches
 from models.projects import TimeReport
 from models.store import is_postgres, open_store
 from models.tables import ENTITIES, audit_events
-from models.upsert import upsert_in_chunks
+from models.upsert import spelled, upsert_in_chunks
 
 
 def _write_events(url: str, tenant: str, count: int) -> list[int]:
@@ -125,7 +125,7 @@ def _load_two_days(url: str) -> None:
     """Day 1: 23 time reports; day 2: 3 of them corrected and 4 new (two bulk loads, 3 updates)."""
     for records, now in ((_reports(23), DAY1), (_reports(27, hours={2: "9.5", 11: "0.5", 20: "12"}), DAY2)):
         with open_store(url).begin() as connection:
-            upsert_in_chunks(connection, ENTITIES["time_report"], "acme", "workcloud", records,
+            upsert_in_chunks(connection, ENTITIES["time_report"], "acme", "workcloud", spelled(records),
                              AuditRecorder("acme", "test"), now, chunk_size=10)
 
 

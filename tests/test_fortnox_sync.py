@@ -31,7 +31,7 @@ from models.parties import Customer
 from models.secrets import SecretCipher
 from models.store import open_store
 from models.tables import ENTITIES, dead_letters, integrations, sync_conflicts
-from models.upsert import upsert
+from models.upsert import spelled, upsert
 
 KEY = SecretCipher.new_key()
 FAST = 250  # requests per 5 s the sandbox allows in most tests
@@ -158,7 +158,7 @@ def _local_customers(url: str, n: int, names: dict[int, str] | None = None) -> l
     ]
     with engine.begin() as connection:
         audit = AuditRecorder("acme", "test")
-        upsert(connection, ENTITIES["customer"], "acme", "fastighetssystem", records, audit)
+        upsert(connection, ENTITIES["customer"], "acme", "fastighetssystem", spelled(records), audit)
         audit.flush(connection)
         table = ENTITIES["customer"].table
         return connection.execute(sa.select(table.c.id).order_by(table.c.external_id)).scalars().all()
@@ -208,7 +208,7 @@ def test_an_export_interrupted_half_way_creates_each_record_once_when_run_again(
     )
     with open_store(store_env).begin() as connection:
         audit = AuditRecorder("acme", "test")
-        upsert(connection, ENTITIES["invoice"], "acme", "fastighetssystem", [("L-1", invoice)], audit)
+        upsert(connection, ENTITIES["invoice"], "acme", "fastighetssystem", spelled([("L-1", invoice)]), audit)
         audit.flush(connection)
         invoice_id = connection.execute(sa.select(ENTITIES["invoice"].table.c.id)).scalar_one()
     # The first run dies after creating half the customers and the invoice in Fortnox, before it

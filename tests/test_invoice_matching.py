@@ -23,7 +23,7 @@ from models.invoice_review import (
 from models.projects import Project, WorkOrder
 from models.store import open_store
 from models.tables import ENTITIES
-from models.upsert import upsert
+from models.upsert import spelled, upsert
 from tasks.invoice_analysis.checks import kronor, run_checks
 from tasks.invoice_analysis.matching import combine
 from tasks.invoice_analysis.registry import Registry, Site
@@ -120,7 +120,7 @@ def test_fortnox_and_workcloud_copies_of_a_project_are_one_project() -> None:
 
 def _store(connection: sa.Connection, tenant: str, system: str, entity: str, records: list[tuple[str, Any]]) -> None:
     audit = AuditRecorder(tenant, "test")
-    upsert(connection, ENTITIES[entity], tenant, system, records, audit)
+    upsert(connection, ENTITIES[entity], tenant, system, spelled(records), audit)
     audit.flush(connection)
 
 

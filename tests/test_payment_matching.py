@@ -23,7 +23,7 @@ from models.invoices import Invoice, InvoiceLine, SupplierInvoice
 from models.payments import BankTransaction
 from models.store import open_store
 from models.tables import ENTITIES
-from models.upsert import upsert_in_chunks
+from models.upsert import spelled, upsert_in_chunks
 from tasks.reconciliation.payments import CODES, COLUMNS, PaymentMatching, match_payments
 
 TENANT = "acme"
@@ -37,7 +37,7 @@ def load(engine: sa.Engine, tenant: str, invoices: Sequence[tuple[str, BaseModel
         audit = AuditRecorder(tenant, "test")
         for entity, records in (("invoice", invoices), ("supplier_invoice", supplier_invoices),
                                 ("bank_transaction", transactions)):
-            upsert_in_chunks(connection, ENTITIES[entity], tenant, "sandbox", records, audit)
+            upsert_in_chunks(connection, ENTITIES[entity], tenant, "sandbox", spelled(records), audit)
 
 
 def run(engine: sa.Engine, period: tuple[dt.date, dt.date] | None = None) -> tuple[PaymentMatching, dict[str, str]]:

@@ -24,9 +24,10 @@ from models.projects import TimeReport
 from models.documents import Attachment
 from models.store import (
     JsonText, canonical_json, document_json, holds_no_floats, insert_rows, is_postgres, new_ids, open_store,
+    read_document,
 )
 from models.tables import ENTITIES, Entity, audit_events, integration_mappings
-from models.upsert import LoadCounts, upsert, upsert_in_chunks
+from models.upsert import LoadCounts, spelled, upsert, upsert_in_chunks
 
 BULK = ENTITIES["time_report"]
 # The same records through the per-record path of master data (mapping rows, one event each).
@@ -76,10 +77,10 @@ def _load(
     with open_store(url).begin() as connection:
         audit = AuditRecorder(tenant, "test")
         if chunk_size is None:
-            counts = upsert(connection, entity, tenant, "workcloud", records, audit, now)
+            counts = upsert(connection, entity, tenant, "workcloud", spelled(records), audit, now)
             audit.flush(connection)
             return counts
-        return upsert_in_chunks(connection, entity, tenant, "workcloud", records, audit, now, chunk_size=chunk_size)
+        return upsert_in_chunks(connection, entity, tenant, "workcloud", spelled(records), audit, now, chunk_size=chunk_size)
 
 
 def _stored(url: str, tenant: str, records: list[tuple[str, TimeReport]]) -> dict[str, Any]:
@@ -185,11 +186,18 @@ def test_insert_rows_stores_what_sqlalchemy_stores(database_url: str) -> None:
         "new_state": {"employee": "Åsa", "hours": "7.5", "list": [1, 2.5, None, True]}, "change_set": None,
         "details": {"external_id": "1313/…"}, "checksum": "c" * 64, "previous_checksum": None,
     }
+    # The same values as a record's JSON document spells them (models.upsert reads new rows from it).
+    as_json = json.loads(_json({k: v for k, v in values.items() if k not in ("description", "hourly_rate")}))
+    assert as_json["date"] == "2025-08-01" and as_json["hours"] == "7.5" and as_json["updated_at"][10] == " "
+    as_json |= {"created_at": NOW.isoformat(), "updated_at": "2026-11-20T07:15:00", "hourly_rate": "1250000.50",
+                "description": None}
     with open_store(database_url).begin() as connection:
         insert_rows(connection, TIME_REPORTS, [values | {"id": "fast", "external_id": "fast"}])
+        insert_rows(connection, TIME_REPORTS, [as_json | {"id": "spelled", "external_id": "spelled"}])
         connection.execute(TIME_REPORTS.insert(), [values | {"id": "plain", "external_id": "plain"}])
         insert_rows(connection, audit_events, [event | {"id": "fast"}])
         connection.execute(audit_events.insert(), [event | {"id": "plain"}])
+        insert_rows(connection, audit_events, [event | {"id": "spelled", "occurred_at": NOW.isoformat()}])
 
     with open_store(database_url).connect() as connection:
         for table in (TIME_REPORTS, audit_events):
@@ -198,14 +206,26 @@ def test_insert_rows_stores_what_sqlalchemy_stores(database_url: str) -> None:
             # spelling (SQLAlchemy's own insert another one); both read back the same below.
             raw_columns = [c for c in columns if not (is_postgres(connection) and isinstance(table.c[c].type, sa.JSON))]
             raw = ", ".join(f'"{c}"::text' if is_postgres(connection) else f'typeof("{c}"), "{c}"' for c in raw_columns)
-            fast, plain = (
+            fast, spelled_, plain = (
                 connection.execute(sa.text(f'SELECT {raw} FROM "{table.name}" WHERE id = :id'), {"id": key}).one()
-                for key in ("fast", "plain")
+                for key in ("fast", "spelled", "plain")
             )
-            assert fast == plain, table.name
+            assert fast == spelled_ == plain, table.name
             read = [connection.execute(sa.select(*(table.c[c] for c in columns)).where(table.c.id == key)).one()
-                    for key in ("fast", "plain")]
-            assert read[0] == read[1], table.name
+                    for key in ("fast", "spelled", "plain")]
+            assert read[0] == read[1] == read[2], table.name
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a":"Åsa \\"Ö\\"\\t","b":[1,2.5,1e16,-0.0,null,true],"c":{"d":"1250000.50"}}',
+     '{"big":18446744073709551616,"small":-9223372036854775809}', '{"x":NaN,"y":Infinity,"z":-Infinity}',
+     '{"ocr":"12345678901234567890"}'],
+)
+def test_a_document_reads_back_as_json_reads_it(text: str) -> None:
+    """orjson reads what it can read exactly; integers beyond 64 bits and NaN go to json."""
+    read, expected = read_document(text), json.loads(text)
+    assert repr(read) == repr(expected)  # repr: NaN != NaN, and 1 == 1.0 would hide an int read as a float
 
 
 def test_pre_serialised_json_is_stored_as_given_and_reads_back_as_the_value(database_url: str) -> None:

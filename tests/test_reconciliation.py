@@ -34,7 +34,7 @@ from models.invoices import Invoice
 from models.secrets import SecretCipher
 from models.store import is_postgres, open_store
 from models.tables import ENTITIES, audit_events, bank_imports, dead_letters, quarantine, sync_logs
-from models.upsert import upsert
+from models.upsert import spelled, upsert
 from tasks.reconciliation.report import Period, WrittenReport
 
 KEY = SecretCipher.new_key()
@@ -201,7 +201,7 @@ def test_the_monthly_audit_names_a_bulk_load_whose_rows_were_changed_in_the_data
     reports = [(f"1313/2026-03-0{1 + n}/Åsa Öberg/0", TimeReport(employee="Åsa Öberg", project="1313",
                 date=dt.date(2026, 3, 1 + n), hours=Decimal("7.5"))) for n in range(5)]
     with open_store(store_env).begin() as c:
-        upsert_in_chunks(c, ENTITIES["time_report"], "acme", "workcloud", reports, AuditRecorder("acme", "test"),
+        upsert_in_chunks(c, ENTITIES["time_report"], "acme", "workcloud", spelled(reports), AuditRecorder("acme", "test"),
                          utc("2026-03-10T10:00:00"))
         seq = c.execute(sa.select(audit_events.c.seq)).scalar_one()
         time_reports = ENTITIES["time_report"].table
@@ -299,7 +299,7 @@ def add_local_invoice(url: str, day: dt.date) -> str:
         amount_due=Decimal("3750.00"), paid_amount=Decimal("0.00"))
     with open_store(url).begin() as connection:
         audit = AuditRecorder("acme", "test")
-        upsert(connection, ENTITIES["invoice"], "acme", "fastighetssystem", [("L-1", invoice)], audit)
+        upsert(connection, ENTITIES["invoice"], "acme", "fastighetssystem", spelled([("L-1", invoice)]), audit)
         audit.flush(connection)
     return stored_ids(url, "invoice", source_system="fastighetssystem")["L-1"]
 

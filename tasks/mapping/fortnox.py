@@ -22,7 +22,8 @@ from models.invoices import Invoice, SupplierInvoice
 from models.parties import Customer, Employee, Supplier
 from models.products import Product
 from models.projects import Project
-from tasks.mapping.batch import Mapped, model_issues, validate_batch
+from models.spelling import validate_batch
+from tasks.mapping.batch import Mapped, model_issues
 
 PROJECT_STATUS = {"NOTSTARTED": "inactive", "ONGOING": "active", "COMPLETED": "completed"}
 ZERO = Decimal("0")
@@ -194,9 +195,9 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
-def map_records(dataset: Dataset, records: list[fx.FortnoxRecord]) -> Mapped:
+def map_records(dataset: Dataset, records: list[fx.FortnoxRecord]) -> Mapped[tuple[str, BaseModel]]:
     """Canonical models for a batch of Fortnox records, keyed by their Fortnox number."""
-    mapped = Mapped()
+    mapped: Mapped[tuple[str, BaseModel]] = Mapped()
     rows = [dataset.to_canonical(record) for record in records]
     models, failures = validate_batch(dataset.model, rows)
     id_field = dataset.resource.id_field
@@ -213,7 +214,7 @@ def map_records(dataset: Dataset, records: list[fx.FortnoxRecord]) -> Mapped:
 
 
 @task(name="map-fortnox", cache_policy=NO_CACHE)
-def map_fortnox(dataset: Dataset, records: list[fx.FortnoxRecord]) -> Mapped:
+def map_fortnox(dataset: Dataset, records: list[fx.FortnoxRecord]) -> Mapped[tuple[str, BaseModel]]:
     return map_records(dataset, records)
 
 

@@ -1,7 +1,8 @@
 """WorkCloud exports to canonical projects, work orders and time reports.
 
-The text cleaning is done column-wise in pandas and the models are validated as one list,
-so a batch of 100,000 rows costs one pass, not 100,000 calls.
+The text cleaning is done column-wise in pandas and the models are validated a list at a time,
+so a batch of 100,000 rows costs a few passes, not 100,000 calls; a large batch is validated in
+worker processes (``models.spelling``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from pydantic import BaseModel
 from connectors.csv_files import clean_numbers
 from connectors.workcloud import ROW_COLUMN, ExportKind
 from models.projects import Project, TimeReport, WorkOrder
-from models.store import gc_paused
-from tasks.mapping.batch import Mapped, model_issues, validate_batch
+from models.spelling import spell_in_chunks
+from models.store import JsonText, gc_paused
+from models.upsert import Spelled
+from tasks.mapping.batch import Mapped, model_issues
 
 STATUS_WORDS = {
     "aktiv": "active", "pågående": "active", "active": "active",
@@ -61,32 +64,36 @@ MAPPERS: dict[ExportKind, tuple[type[BaseModel], Callable[[pd.DataFrame], tuple[
 
 
 @gc_paused()
-def map_export(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
-    """Canonical models for the rows of one WorkCloud export that passed the quality gate."""
-    mapped = Mapped()
+def map_export(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None) -> Mapped[Spelled]:
+    """The rows of one WorkCloud export that passed the quality gate, validated into canonical
+    records and spelled for the store; `workers` is how many processes validate a large export
+    (``models.spelling.spell_in_chunks``)."""
+    mapped: Mapped[Spelled] = Mapped()
     if frame.empty:
         return mapped
     model, prepare = MAPPERS[kind]
     prepared, external_ids = prepare(frame)
     lines = prepared[ROW_COLUMN].tolist()
-    fields = [name for name in prepared.columns if name != ROW_COLUMN]
-    # Column by column into plain lists, then zipped into rows: more than twice as fast as
-    # DataFrame.to_dict("records"), which boxes every cell on its own.
-    columns = [prepared[name].astype(object).where(prepared[name].notna(), None).tolist() for name in fields]
-    rows = [dict(zip(fields, values, strict=True)) for values in zip(*columns, strict=True)]
-    models, failures = validate_batch(model, rows)
-    for position, (external_id, item) in enumerate(zip(external_ids.tolist(), models, strict=True)):
-        if item is not None:
-            mapped.records.append((external_id, item))
-            continue
-        source = frame.iloc[position]
-        mapped.issues += model_issues(failures[position], int(lines[position]),
-                                      source.drop(ROW_COLUMN).where(source.notna(), None).to_dict(),
-                                      "Correct the value in WorkCloud and export again")
+    ids = external_ids.tolist()
+    # Column by column into plain lists: cheap to hand to a worker, and zipped into rows there
+    # more than twice as fast as DataFrame.to_dict("records"), which boxes every cell on its own.
+    columns = {name: prepared[name].astype(object).where(prepared[name].notna(), None).tolist()
+               for name in prepared.columns if name != ROW_COLUMN}
+    start = 0
+    for chunk in spell_in_chunks(model, columns, workers):
+        size = len(chunk.row_hashes) + len(chunk.failures)
+        passed = [ids[start + offset] for offset in range(size) if offset not in chunk.failures]
+        mapped.records += map(Spelled, passed, chunk.row_hashes, map(JsonText, chunk.documents))
+        for offset, broken in chunk.failures.items():
+            source = frame.iloc[start + offset]
+            mapped.issues += model_issues(broken, int(lines[start + offset]),
+                                          source.drop(ROW_COLUMN).where(source.notna(), None).to_dict(),
+                                          "Correct the value in WorkCloud and export again")
+        start += size
     return mapped
 
 
 @task(name="map-to-canonical", cache_policy=NO_CACHE)
-def map_to_canonical(kind: ExportKind, frame: pd.DataFrame) -> Mapped:
+def map_to_canonical(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None) -> Mapped[Spelled]:
     """Prefect task around :func:`map_export`."""
-    return map_export(kind, frame)
+    return map_export(kind, frame, workers)

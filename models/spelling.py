@@ -1,0 +1,140 @@
+"""Validating rows against a canonical model and spelling them for the store, in worker processes.
+
+For a large export, validating each row into its canonical model and spelling the model (its
+canonical JSON and row hash, ``models.upsert.Spelled``) is the largest part of the Python work,
+and on one core it leaves the others idle while the flow waits. So a large batch is cut into
+chunks, each validated and spelled by a process of a pool started once per process, while the
+flow's own process goes on with what comes next. Only plain text crosses between the processes:
+column lists in, row hashes and documents out. Models would cost more to pickle and unpickle
+than to validate.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from models.store import gc_paused
+from models.upsert import spell
+
+CHUNK = 10_000  # rows per task of a worker: small enough that the first results come early
+IN_PROCESS_BELOW = 20_000  # rows: a smaller batch is validated where it is, as starting the pool costs seconds
+
+Broken = tuple[str, str]
+"""A rule a row broke: the field's path (``lines.0.amount``, or ``(row)``) and pydantic's message."""
+
+
+def validate_batch(model: type[BaseModel], rows: Sequence[dict[str, Any]]) -> tuple[list[BaseModel | None], dict[int, list[Broken]]]:
+    """Validate all rows at once; on failure, find the failing rows and validate the rest again.
+
+    Returns a model per row (None for a row that failed) and, by position, the rules each failed row broke."""
+    adapter = _adapter(model)
+    try:
+        return list(adapter.validate_python(rows)), {}
+    except ValidationError as error:
+        bad = sorted({int(e["loc"][0]) for e in error.errors()})
+    failures: dict[int, list[Broken]] = {}
+    for position in bad:
+        try:
+            model.model_validate(rows[position])
+        except ValidationError as row_error:
+            failures[position] = [(".".join(str(part) for part in detail["loc"]) or "(row)", detail["msg"])
+                                  for detail in row_error.errors()]
+    good_positions = [i for i in range(len(rows)) if i not in failures]
+    good = adapter.validate_python([rows[i] for i in good_positions])
+    models: list[BaseModel | None] = [None] * len(rows)
+    for position, item in zip(good_positions, good, strict=True):
+        models[position] = item
+    return models, failures
+
+
+@cache
+def _adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+@dataclass(frozen=True)
+class SpelledRows:
+    """A chunk of rows validated and spelled: for the rows that passed, in order, their row
+    hashes and documents; for the others, by position in the chunk, the rules they broke."""
+
+    row_hashes: list[str]
+    documents: list[str]
+    failures: dict[int, list[Broken]]
+
+
+def spell_rows(model: type[BaseModel], columns: Mapping[str, list[Any]]) -> SpelledRows:
+    """Validate the rows given column by column against `model` and spell those that pass.
+
+    What a worker runs; it also runs in the caller's process for a small batch."""
+    names = list(columns)
+    with gc_paused():
+        rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        models, failures = validate_batch(model, rows)
+        row_hashes: list[str] = []
+        documents: list[str] = []
+        for item in models:
+            if item is not None:
+                spelled = spell("", item)
+                row_hashes.append(spelled.row_hash)
+                documents.append(str(spelled.document))  # a plain str pickles at half the cost of a subclass
+    return SpelledRows(row_hashes, documents, failures)
+
+
+def spell_in_chunks(
+    model: type[BaseModel], columns: Mapping[str, list[Any]], workers: int | None = None, *,
+    chunk_size: int = CHUNK, in_process_below: int = IN_PROCESS_BELOW,
+) -> Iterator[SpelledRows]:
+    """:func:`spell_rows` over the whole batch, chunk by chunk, in order.
+
+    Every chunk is handed to the pool at once, so the workers are busy while the caller takes
+    the chunks one after the other. `workers` is how many processes validate (None: one per
+    core the process may use; 0: none, the caller's process does it all); a batch smaller than
+    `in_process_below` rows is always validated in the caller's process.
+    """
+    total = len(next(iter(columns.values()), []))
+    chunks = ({name: values[start : start + chunk_size] for name, values in columns.items()}
+              for start in range(0, total, chunk_size))
+    workers = usable_cores() if workers is None else workers
+    if workers < 1 or total < in_process_below:
+        for chunk in chunks:
+            yield spell_rows(model, chunk)
+        return
+    pending: list[Future[SpelledRows]] = [pool(workers).submit(spell_rows, model, chunk) for chunk in chunks]
+    try:
+        for future in pending:
+            yield future.result()
+    finally:  # the caller stopped early (an error on its side): nothing more to compute
+        for future in pending:
+            future.cancel()
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@cache
+def pool(workers: int) -> ProcessPoolExecutor:
+    """The worker processes, started once per process and kept until it exits.
+
+    They are forked from a server process that has imported this module (and the program's main
+    module, which every worker would otherwise import again), so each starts in milliseconds,
+    after the server's one start of about a second; fork itself is not safe in a process that
+    runs threads, as Prefect's does."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def start_workers(workers: int | None = None) -> None:
+    """Start the pool now and wait until it answers, rather than on the first large batch."""
+    workers = usable_cores() if workers is None else workers
+    if workers >= 1:
+        pool(workers).submit(usable_cores).result()
