@@ -6,9 +6,11 @@ four stages the flow runs for one file, with the same code the flow calls:
 
   parse  read the bytes and ``connectors.workcloud.read_export``
   gate   the Great Expectations gate, ``tasks.quality.check``
-  map    ``tasks.mapping.map_export`` (pandas cleaning + pydantic validation)
-  load   the body of the Prefect task, ``tasks.load.load_workcloud_export.fn`` (upsert,
-         one sync audit event for the file's time reports, bookkeeping; one transaction)
+  map    ``tasks.mapping.map_export``: the pandas cleaning, then the rows are handed to the
+         validating worker processes (``models.spelling``)
+  load   the body of the Prefect task, ``tasks.load.load_workcloud_export.fn``: it stores each
+         chunk as the workers finish validating it (upsert, one sync audit event for the
+         file's time reports, bookkeeping; one transaction), so it holds the validation too
 
 Prefect itself (task runs, the API) is *not* in the figure; ``benchmarks/flow_overhead.py``
 measures that fixed cost separately.
@@ -18,8 +20,9 @@ Each measured run happens in a fresh child process (this script re-invoked with 
 
 * the peak resident memory (``ru_maxrss``) belongs to that one run, and
 * the one-off costs are outside the clock: the imports, GX's context and the suite's
-  validation definition (warmed up by validating a 10-row frame) and the store migration
-  (``open_store``) all happen before the clock starts.
+  validation definition (warmed up by validating a 10-row frame), the pool of validating
+  processes (its start is printed as ``pool_start``) and the store migration (``open_store``)
+  all happen before the clock starts. The workers' peak memory is printed beside the run's.
 
 The CSV is generated once (Excel style, the sandbox generator, saved as UTF-8) and every
 run loads it into a fresh store: a new SQLite file, or a new PostgreSQL schema that is
@@ -253,7 +256,7 @@ def main_child(args: argparse.Namespace) -> int:
     from connectors.workcloud import ROW_COLUMN, read_export
     from models.spelling import start_workers
     from models.store import open_store
-    from models.tables import ENTITIES
+    from models.tables import ENTITIES, quarantine
     from tasks.load import load_workcloud_export
     from tasks.mapping import map_export
     from tasks.quality import check
@@ -261,7 +264,7 @@ def main_child(args: argparse.Namespace) -> int:
     warmup = read_export(Path(args.warmup_csv))
     assert warmup.kind is not None and not warmup.error, warmup.error
     warm_gate = check(warmup.frame, f"workcloud_{warmup.kind}", ROW_COLUMN)
-    map_export(warmup.kind, warm_gate.valid)
+    list(map_export(warmup.kind, warm_gate.valid).chunks)
     started = time.perf_counter()
     start_workers()  # the validating processes, started once per process like the GX context
     pool_start = time.perf_counter() - started
@@ -292,7 +295,7 @@ def main_child(args: argparse.Namespace) -> int:
     mapped = timed("map", map_export, export.kind, gate.valid)
     report = timed(
         "load", load_workcloud_export.fn,
-        args.url, TENANT, export, mapped.records, gate.quarantined + mapped.issues, len(gate.warnings),
+        args.url, TENANT, export, mapped, gate.quarantined, len(gate.warnings),
         "benchmark/workcloud_ingest", None,
     )
     total = sum(stages.values())
@@ -316,8 +319,7 @@ def main_child(args: argparse.Namespace) -> int:
     if report.inserted != args.rows:
         problems.append(
             f"inserted={report.inserted} != rows={args.rows} (quarantined={report.quarantined}, "
-            f"gate critical issues={len(gate.quarantined)}, model issues={len(mapped.issues)}, "
-            f"format problems={len(export.problems)}, records mapped={len(mapped.records)})"
+            f"gate critical issues={len(gate.quarantined)}, format problems={len(export.problems)})"
         )
     table = ENTITIES["time_report"].table
     with engine.connect() as connection:
@@ -329,9 +331,11 @@ def main_child(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"!!! CORRECTNESS PROBLEM: {problem}", flush=True)
     floor = _database_floor(args.url, args.floor_url) if args.floor_url else None
-    issue_codes: dict[str, int] = {}
-    for issue in gate.quarantined + mapped.issues:
-        issue_codes[issue.code] = issue_codes.get(issue.code, 0) + 1
+    with engine.connect() as connection:
+        issue_codes = dict(connection.execute(
+            sa.select(quarantine.c.error_code, sa.func.count()).where(quarantine.c.tenant_id == TENANT)
+            .group_by(quarantine.c.error_code)
+        ).all())
     if issue_codes:
         print(f"!!! held-back rows by code: {issue_codes}", flush=True)
 

@@ -19,7 +19,7 @@ from flows.alerting import notify_failure
 from flows.settings import Settings
 from tasks.extract import read_workcloud_exports
 from tasks.load import FileReport, load_workcloud_export
-from tasks.mapping import map_to_canonical
+from tasks.mapping import MappedStream, map_to_canonical
 from tasks.quality import quality_gate
 
 from connectors.workcloud import ROW_COLUMN
@@ -53,16 +53,15 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
     # the frames and record lists, and the tasks receive the plain values.
     for export in exports:
         if export.error or export.kind is None:
-            reports.append(
-                load_workcloud_export(settings.database_url, tenant_id, quote(export), [], [], 0, actor, flow_run_id)
-            )
+            reports.append(load_workcloud_export(settings.database_url, tenant_id, quote(export),
+                                                 quote(MappedStream([], iter(()))), [], 0, actor, flow_run_id))
             continue
         gate = quality_gate(quote(export.frame), f"workcloud_{export.kind}", ROW_COLUMN)
         mapped = map_to_canonical(export.kind, quote(gate.valid), settings.workers)
         reports.append(
             load_workcloud_export(
-                settings.database_url, tenant_id, quote(export), quote(mapped.records),
-                quote(gate.quarantined + mapped.issues), len(gate.warnings), actor, flow_run_id,
+                settings.database_url, tenant_id, quote(export), quote(mapped), quote(gate.quarantined),
+                len(gate.warnings), actor, flow_run_id,
             )
         )
     summary = IngestSummary(tenant_id, reports)

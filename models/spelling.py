@@ -84,7 +84,7 @@ def spell_rows(model: type[BaseModel], columns: Mapping[str, list[Any]]) -> Spel
             if item is not None:
                 spelled = spell("", item)
                 row_hashes.append(spelled.row_hash)
-                documents.append(str(spelled.document))  # a plain str pickles at half the cost of a subclass
+                documents.append(spelled.document)
     return SpelledRows(row_hashes, documents, failures)
 
 
@@ -94,9 +94,10 @@ def spell_in_chunks(
 ) -> Iterator[SpelledRows]:
     """:func:`spell_rows` over the whole batch, chunk by chunk, in order.
 
-    Every chunk is handed to the pool at once, so the workers are busy while the caller takes
-    the chunks one after the other. `workers` is how many processes validate (None: one per
-    core the process may use; 0: none, the caller's process does it all); a batch smaller than
+    Every chunk is handed to the pool before this returns, so the workers are busy while the
+    caller goes on and then takes the chunks one after the other. `workers` is how many
+    processes validate (None: one per core the process may use; 0: none, the chunks are
+    validated in the caller's process as it takes them); a batch smaller than
     `in_process_below` rows is always validated in the caller's process.
     """
     total = len(next(iter(columns.values()), []))
@@ -104,10 +105,11 @@ def spell_in_chunks(
               for start in range(0, total, chunk_size))
     workers = usable_cores() if workers is None else workers
     if workers < 1 or total < in_process_below:
-        for chunk in chunks:
-            yield spell_rows(model, chunk)
-        return
-    pending: list[Future[SpelledRows]] = [pool(workers).submit(spell_rows, model, chunk) for chunk in chunks]
+        return (spell_rows(model, chunk) for chunk in chunks)
+    return _in_order([pool(workers).submit(spell_rows, model, chunk) for chunk in chunks])
+
+
+def _in_order(pending: list[Future[SpelledRows]]) -> Iterator[SpelledRows]:
     try:
         for future in pending:
             yield future.result()

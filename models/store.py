@@ -129,21 +129,32 @@ def document_json(model: type[BaseModel], document: dict[str, Any]) -> str:
     return _CANONICAL.encode(document)
 
 
-@cache
 def holds_no_floats(model: type[BaseModel]) -> bool:
     """Whether no JSON document of `model` can hold a float: its serialisation schema has no
     number and no open part (``Any``, ``dict[str, Any]``) anywhere. Errs on the safe side."""
+    return not {"number", "open"} & _schema_holds(model)
 
-    def open_or_number(node: Any) -> bool:
+
+@cache
+def _schema_holds(model: type[BaseModel]) -> frozenset[str]:
+    """Which of number, integer and open (``Any``, ``dict[str, Any]``: anything) appear anywhere
+    in `model`'s serialisation schema."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
         if isinstance(node, list):
-            return any(map(open_or_number, node))
-        if not isinstance(node, dict):
-            return False
-        if node == {} or node.get("additionalProperties") is True or node.get("type") == "number":
-            return True
-        return any(map(open_or_number, node.values()))
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if node == {} or node.get("additionalProperties") is True:
+                found.add("open")
+            if node.get("type") in ("number", "integer"):
+                found.add(node["type"])
+            for value in node.values():
+                walk(value)
 
-    return not open_or_number(model.model_json_schema(mode="serialization"))
+    walk(model.model_json_schema(mode="serialization"))
+    return frozenset(found)
 
 
 # orjson reads back exactly what either spelling writes, but for an integer beyond 64 bits, which
@@ -151,9 +162,11 @@ def holds_no_floats(model: type[BaseModel]) -> bool:
 _LONG_NUMBER = re.compile(r"\d{19}")
 
 
-def read_document(text: str) -> dict[str, Any]:
-    """The JSON document a :func:`document_json` text spells, read at orjson's speed."""
-    if _LONG_NUMBER.search(text) is None:
+def read_document(model: type[BaseModel], text: str) -> dict[str, Any]:
+    """The JSON document of a `model` record that :func:`document_json` spelled, read at orjson's
+    speed. Only a model that can hold an integer or anything at all needs its texts searched for
+    integers orjson would misread (which costs twice the reading)."""
+    if not {"integer", "open"} & _schema_holds(model) or _LONG_NUMBER.search(text) is None:
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:  # json writes NaN and Infinity, which orjson does not read

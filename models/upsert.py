@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -82,12 +82,12 @@ class Spelled(NamedTuple):
 
     external_id: str
     row_hash: str
-    document: JsonText
+    document: str  # canonical JSON (models.store.document_json)
 
 
 def spell(external_id: str, model: BaseModel) -> Spelled:
     """`model` spelled for the store, once: the text serves the row hash, the row and the audit event."""
-    document = JsonText(document_json(type(model), model.model_dump(mode="json")))
+    document = document_json(type(model), model.model_dump(mode="json"))
     return Spelled(external_id, record_hash(document), document)
 
 
@@ -152,7 +152,11 @@ def stored_document(entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
 
 def _reject_duplicates(entity: Entity, external_ids: list[str]) -> None:
     if len(set(external_ids)) != len(external_ids):
-        raise ValueError(f"{entity.entity_type}: the batch holds the same external id more than once")
+        _duplicates(entity)
+
+
+def _duplicates(entity: Entity) -> NoReturn:
+    raise ValueError(f"{entity.entity_type}: the batch holds the same external id more than once")
 
 
 @dataclass(frozen=True)
@@ -204,42 +208,63 @@ def upsert_in_chunks(
 ) -> LoadCounts:
     """:func:`upsert` and the audit flush for a batch of any size, inside the caller's one transaction.
 
-    The records go `chunk_size` at a time and the audit events are flushed after each chunk,
-    so the memory a load needs is bounded by the chunk, not by the file (only the stored records
-    it meets are kept throughout). Rows, counts and audit events (their order included) are the
-    same as those of one :func:`upsert` and one flush.
+    The records go `chunk_size` at a time (:func:`upsert_chunks`). `existing` is what the caller
+    has already looked up of these records in this transaction (:func:`stored_records`), so they
+    are not looked up again.
+    """
+    if existing is None:
+        existing = stored_records(connection, entity, tenant_id, system, [record.external_id for record in records])
+    chunks = (records[start : start + chunk_size] for start in range(0, len(records), chunk_size))
+    return upsert_chunks(connection, entity, tenant_id, system, chunks, audit, existing, now, on_chunk)
 
-    The stored records are all looked up before anything is written, as :func:`upsert` does: the
-    planner has no statistics on rows written earlier in the same transaction, and lookups among
-    them could degrade to scanning all of them for every chunk.
 
-    `on_chunk` is told how many records are done after each chunk of new ones (progress bars).
-    `existing` is what the caller has already looked up of these records in this transaction
-    (:func:`stored_records`), so they are not looked up again.
+def upsert_chunks(
+    connection: sa.Connection,
+    entity: Entity,
+    tenant_id: str,
+    system: str,
+    chunks: Iterable[Sequence[Spelled]],
+    audit: AuditRecorder,
+    existing: dict[str, Known],
+    now: dt.datetime | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> LoadCounts:
+    """:func:`upsert` and the audit flush for a batch that comes chunk by chunk, inside the
+    caller's one transaction; the chunks may still be in the making (``models.spelling``).
+
+    The audit events are flushed after each chunk, so the memory a load needs is bounded by the
+    chunk, not by the file (only the stored records it meets are kept throughout). Rows, counts
+    and audit events (their order included) are the same as those of one :func:`upsert` and
+    one flush.
+
+    `existing` is what the store holds of all the batch's records (:func:`stored_records`),
+    looked up before anything is written, as :func:`upsert` does: the planner has no statistics
+    on rows written earlier in the same transaction, and lookups among them could degrade to
+    scanning all of them for every chunk. `on_chunk` is told how many records are done after
+    each chunk (progress bars).
     """
     now = now or dt.datetime.now(dt.UTC)
-    external_ids = [record.external_id for record in records]
-    _reject_duplicates(entity, external_ids)
-    if existing is None:
-        existing = stored_records(connection, entity, tenant_id, system, external_ids)
+    seen: set[str] = set()
     inserted = unchanged = updated = conflicts = 0
     changed: list[_Changed] = []
     manifest: list[tuple[str, str]] = []
-    for start in range(0, len(records), chunk_size):
-        chunk = records[start : start + chunk_size]
+    for chunk in chunks:
+        seen.update(record.external_id for record in chunk)
+        if len(seen) != inserted + unchanged + len(changed) + len(chunk):
+            _duplicates(entity)
         chunk_inserted, chunk_unchanged, chunk_changed = _insert_new(connection, entity, tenant_id, system, chunk,
                                                                      existing, audit, now, manifest)
         audit.flush(connection)
-        if on_chunk:
-            on_chunk(start + len(chunk))
         inserted += chunk_inserted
         unchanged += chunk_unchanged
         changed.extend(chunk_changed)
+        if on_chunk:
+            on_chunk(inserted + unchanged + len(changed))
     _record_batch(audit, entity, system, manifest, now)
     audit.flush(connection)
-    for start in range(0, len(changed), chunk_size):
+    for start in range(0, len(changed), LOAD_CHUNK):
         chunk_updated, chunk_conflicts = _update_changed(connection, entity, tenant_id, system,
-                                                         changed[start : start + chunk_size], audit, now)
+                                                         changed[start : start + LOAD_CHUNK], audit, now)
         audit.flush(connection)
         updated += chunk_updated
         conflicts += chunk_conflicts
@@ -291,7 +316,7 @@ def _insert_new(
         for record, local_id in zip(fresh, local_ids, strict=True):
             yield {"id": local_id, "tenant_id": tenant_id, "source_system": system,
                    "external_id": record.external_id, "row_hash": record.row_hash, "created_at": now,
-                   "updated_at": now, **read_document(record.document)}
+                   "updated_at": now, **read_document(entity.model, record.document)}
 
     insert_rows(connection, entity.table, rows())
     if entity.bulk:
@@ -300,7 +325,7 @@ def _insert_new(
     local_id_of = dict(zip((record.external_id for record in fresh), local_ids, strict=True))
     for record in records:  # the create events in the order the records came
         if (local_id := local_id_of.get(record.external_id)) is not None:
-            audit.record("create", entity.entity_type, local_id, occurred_at=now, new_state=record.document,
+            audit.record("create", entity.entity_type, local_id, occurred_at=now, new_state=JsonText(record.document),
                          details={"source_system": system, "external_id": record.external_id})
     insert_rows(connection, integration_mappings, [
         {"id": mapping_id, "tenant_id": tenant_id, "system": system, "entity_type": entity.entity_type,
@@ -349,10 +374,10 @@ def _update_changed(
         return 0, 0
     updates: list[tuple[str, dict[str, Any], dict[str, Any], JsonText]] = []
     for change in changed:
-        document = read_document(change.record.document)
+        document = read_document(entity.model, change.record.document)
         model = entity.model.model_validate({name: document[name] for name in entity.fields})
         values = {"row_hash": change.record.row_hash, "updated_at": now, **_columns(entity, model, document)}
-        updates.append((change.known.local_id, values, document, change.record.document))
+        updates.append((change.known.local_id, values, document, JsonText(change.record.document)))
     conflicts = [(change.known.local_id, change.record.external_id) for change in changed
                  if change.known.changed_locally]
     previous = _previous_states(connection, entity, [record.known.local_id for record in changed])

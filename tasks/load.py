@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,11 +29,11 @@ from models.bookkeeping import (
 )
 from models.store import gc_paused, open_store
 from models.tables import ENTITIES, Entity, bank_imports
-from models.upsert import LOAD_CHUNK, Known, LoadCounts, Spelled, spelled, stored_records, upsert_in_chunks
+from models.upsert import LOAD_CHUNK, Known, LoadCounts, Spelled, spelled, stored_records, upsert_chunks
 from tasks import progress
 from tasks.extract import Fetched
 from tasks.mapping.bank import as_distinct, canonical_transactions
-from tasks.mapping.batch import Mapped
+from tasks.mapping.batch import Mapped, MappedStream
 from tasks.mapping.fortnox import Dataset
 from tasks.quality import Issue, check_records
 
@@ -69,13 +70,16 @@ def load_workcloud_export(
     database_url: str,
     tenant_id: str,
     export: ExportFile,
-    records: list[Spelled],
+    mapped: MappedStream,
     issues: list[Issue],
     warnings: int,
     actor: str,
     flow_run_id: str | None = None,
 ) -> FileReport:
-    """Upsert one export's records and keep its bookkeeping, all in one transaction."""
+    """Upsert one export's records and keep its bookkeeping, all in one transaction.
+
+    The records are stored chunk by chunk as the mapping's workers validate them; `issues` are
+    the quality gate's, to which the mapping's own are added as they come."""
     started = time.monotonic()
     now = dt.datetime.now(dt.UTC)
     name = export.path.name
@@ -87,9 +91,18 @@ def load_workcloud_export(
                      flow_run_id=flow_run_id, details={"file": name})
             return FileReport(name, None, 0, 0, 0, 0, 0, 0, "failed", export.error)
         entity = ENTITIES[WORKCLOUD_ENTITIES[export.kind]]
+        issues = list(issues)
+
+        def chunks() -> Iterator[list[Spelled]]:
+            for chunk in mapped.chunks:
+                issues.extend(chunk.issues)
+                yield chunk.records
+
+        batch = Batch(tenant_id, "workcloud", entity, f"workcloud_{export.kind}", actor, flow_run_id, now)
+        existing = stored_records(connection, entity, tenant_id, "workcloud", mapped.external_ids)
+        counts = _store(connection, batch, chunks(), len(mapped.external_ids), existing)
         quarantine_rows = _quarantine_rows(name, issues, export.problems)
-        counts = _load(connection, Batch(tenant_id, "workcloud", entity, f"workcloud_{export.kind}", actor,
-                                         flow_run_id, now), records, quarantine_rows)
+        add_to_quarantine(connection, tenant_id, "workcloud", batch.dataset, quarantine_rows, flow_run_id, now)
         held_back = len({row.row_number for row in quarantine_rows})
         read = len(export.frame) + len(export.problems)
         record_source_file(connection, tenant_id, "workcloud", name, export.sha256, kind=str(export.kind),
@@ -185,14 +198,27 @@ def _load(
     chunks, so a large file does not need memory in proportion to its size. The progress of
     storing is reported per chunk unless the caller reports it itself; `existing` is what the
     caller has already looked up of the records (``models.upsert.upsert_in_chunks``)."""
-    audit = AuditRecorder(batch.tenant_id, batch.actor)
-    on_chunk = (lambda done: progress.report("sparar", done, len(records))) if report_progress else None
-    with gc_paused():
-        counts = upsert_in_chunks(connection, batch.entity, batch.tenant_id, batch.system, records, audit, batch.now,
-                                  on_chunk=on_chunk, existing=existing)
+    if existing is None:
+        existing = stored_records(connection, batch.entity, batch.tenant_id, batch.system,
+                                  [record.external_id for record in records])
+    chunks = (records[start : start + LOAD_CHUNK] for start in range(0, len(records), LOAD_CHUNK))
+    counts = _store(connection, batch, chunks, len(records), existing, report_progress=report_progress)
     add_to_quarantine(connection, batch.tenant_id, batch.system, batch.dataset, quarantine_rows, batch.flow_run_id,
                       batch.now)
     return counts
+
+
+def _store(
+    connection: sa.Connection, batch: Batch, chunks: Iterable[list[Spelled]], total: int, existing: dict[str, Known],
+    *, report_progress: bool = True,
+) -> LoadCounts:
+    """Upsert and audit a batch's chunks (``models.upsert.upsert_chunks``), reporting the progress
+    of storing `total` records unless the caller reports it itself."""
+    audit = AuditRecorder(batch.tenant_id, batch.actor)
+    on_chunk = (lambda done: progress.report("sparar", done, total)) if report_progress else None
+    with gc_paused():
+        return upsert_chunks(connection, batch.entity, batch.tenant_id, batch.system, chunks, audit, existing,
+                             batch.now, on_chunk)
 
 
 @dataclass(frozen=True)

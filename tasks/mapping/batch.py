@@ -5,10 +5,12 @@ to quarantine like a failed expectation while the rest go on. The validation its
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from models.spelling import Broken
+from models.upsert import Spelled
 from tasks.quality import Issue
 
 R = TypeVar("R")
@@ -20,6 +22,17 @@ class Mapped(Generic[R]):
 
     records: list[R] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MappedStream:
+    """A large batch's mapping while it is being done: the external ids of all its rows, known at
+    once, and its chunks (records spelled for the store, and issues), each as soon as it is
+    validated, so that a load stores one chunk while the workers validate the next
+    (``models.spelling``). The chunks can be taken once."""
+
+    external_ids: list[str]
+    chunks: Iterator[Mapped[Spelled]]
 
 
 def model_issues(broken: list[Broken], line: int | None, record: dict[str, Any], suggested_action: str) -> list[Issue]:

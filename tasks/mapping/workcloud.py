@@ -7,7 +7,7 @@ worker processes (``models.spelling``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 from prefect import task
@@ -17,10 +17,10 @@ from pydantic import BaseModel
 from connectors.csv_files import clean_numbers
 from connectors.workcloud import ROW_COLUMN, ExportKind
 from models.projects import Project, TimeReport, WorkOrder
-from models.spelling import spell_in_chunks
-from models.store import JsonText, gc_paused
+from models.spelling import SpelledRows, spell_in_chunks
+from models.store import gc_paused
 from models.upsert import Spelled
-from tasks.mapping.batch import Mapped, model_issues
+from tasks.mapping.batch import Mapped, MappedStream, model_issues
 
 STATUS_WORDS = {
     "aktiv": "active", "pågående": "active", "active": "active",
@@ -64,36 +64,42 @@ MAPPERS: dict[ExportKind, tuple[type[BaseModel], Callable[[pd.DataFrame], tuple[
 
 
 @gc_paused()
-def map_export(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None) -> Mapped[Spelled]:
-    """The rows of one WorkCloud export that passed the quality gate, validated into canonical
-    records and spelled for the store; `workers` is how many processes validate a large export
-    (``models.spelling.spell_in_chunks``)."""
-    mapped: Mapped[Spelled] = Mapped()
+def map_export(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None) -> MappedStream:
+    """The rows of one WorkCloud export that passed the quality gate, on their way to canonical
+    records spelled for the store: the cleaning is done here, the validation by `workers`
+    processes for a large export (``models.spelling.spell_in_chunks``), whose chunks come as the
+    stream is read."""
     if frame.empty:
-        return mapped
+        return MappedStream([], iter(()))
     model, prepare = MAPPERS[kind]
     prepared, external_ids = prepare(frame)
-    lines = prepared[ROW_COLUMN].tolist()
     ids = external_ids.tolist()
     # Column by column into plain lists: cheap to hand to a worker, and zipped into rows there
     # more than twice as fast as DataFrame.to_dict("records"), which boxes every cell on its own.
     columns = {name: prepared[name].astype(object).where(prepared[name].notna(), None).tolist()
                for name in prepared.columns if name != ROW_COLUMN}
+    return MappedStream(ids, _mapped(spell_in_chunks(model, columns, workers), ids, frame))
+
+
+def _mapped(chunks: Iterator[SpelledRows], ids: list[str], frame: pd.DataFrame) -> Iterator[Mapped[Spelled]]:
+    """Each validated chunk as records (with their external ids) and the issues of its failed rows."""
     start = 0
-    for chunk in spell_in_chunks(model, columns, workers):
+    for chunk in chunks:
         size = len(chunk.row_hashes) + len(chunk.failures)
+        mapped: Mapped[Spelled] = Mapped()
         passed = [ids[start + offset] for offset in range(size) if offset not in chunk.failures]
-        mapped.records += map(Spelled, passed, chunk.row_hashes, map(JsonText, chunk.documents))
+        mapped.records += map(Spelled, passed, chunk.row_hashes, chunk.documents)
         for offset, broken in chunk.failures.items():
             source = frame.iloc[start + offset]
-            mapped.issues += model_issues(broken, int(lines[start + offset]),
+            mapped.issues += model_issues(broken, int(source[ROW_COLUMN]),
                                           source.drop(ROW_COLUMN).where(source.notna(), None).to_dict(),
                                           "Correct the value in WorkCloud and export again")
         start += size
-    return mapped
+        yield mapped
 
 
 @task(name="map-to-canonical", cache_policy=NO_CACHE)
-def map_to_canonical(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None) -> Mapped[Spelled]:
-    """Prefect task around :func:`map_export`."""
+def map_to_canonical(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None) -> MappedStream:
+    """Prefect task around :func:`map_export`: it ends when the cleaned rows are handed to the
+    validating processes; the load task takes the validated chunks as they come."""
     return map_export(kind, frame, workers)
