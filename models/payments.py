@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, computed_field, model_validator
 
-from models.types import CanonicalModel, Currency, Money, Quantity
+from models.types import BIGINT_MAX, CanonicalModel, Currency, Money, Quantity
 
 
 class PaymentAllocation(CanonicalModel):
@@ -59,7 +59,7 @@ class BankTransaction(CanonicalModel):
     bank: Literal["ica", "swedbank", "other"]
     status: Literal["booked", "pending"]
     source_file: str | None = None  # where the row came from, for a person tracing it back (seed 004 §6.4)
-    source_row: int | None = None
+    source_row: int | None = Field(None, ge=1, le=BIGINT_MAX)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

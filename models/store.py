@@ -7,10 +7,10 @@ has to remember ``ledgerflow db upgrade`` (it exists for operators who want it e
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import itertools
 import json
-import datetime as dt
 import operator
 import os
 import re
@@ -27,6 +27,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pydantic import BaseModel
+
+from models.types import BIGINT_MAX, BIGINT_MIN
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -137,8 +139,8 @@ def holds_no_floats(model: type[BaseModel]) -> bool:
 
 @cache
 def _schema_holds(model: type[BaseModel]) -> frozenset[str]:
-    """Which of number, integer and open (``Any``, ``dict[str, Any]``: anything) appear anywhere
-    in `model`'s serialisation schema."""
+    """Which of number, integer (one not kept within 64 bits) and open (``Any``, ``dict[str, Any]``:
+    anything) appear anywhere in `model`'s serialisation schema."""
     found: set[str] = set()
 
     def walk(node: Any) -> None:
@@ -148,13 +150,20 @@ def _schema_holds(model: type[BaseModel]) -> frozenset[str]:
         elif isinstance(node, dict):
             if node == {} or node.get("additionalProperties") is True:
                 found.add("open")
-            if node.get("type") in ("number", "integer"):
+            if node.get("type") == "number" or node.get("type") == "integer" and not _bounded(node):
                 found.add(node["type"])
             for value in node.values():
                 walk(value)
 
     walk(model.model_json_schema(mode="serialization"))
     return frozenset(found)
+
+
+def _bounded(node: dict[str, Any]) -> bool:
+    """Whether an integer's schema keeps it within 64 bits, which orjson reads exactly."""
+    low = node.get("minimum", node.get("exclusiveMinimum"))
+    high = node.get("maximum", node.get("exclusiveMaximum"))
+    return low is not None and high is not None and low >= BIGINT_MIN and high <= BIGINT_MAX
 
 
 # orjson reads back exactly what either spelling writes, but for an integer beyond 64 bits, which

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Pla
 from pydantic.alias_generators import to_camel
 
 TWO_PLACES = Decimal("0.01")
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # what the store's integer columns hold
 ONE = Decimal(1)
 
 
