@@ -292,7 +292,7 @@ def main_child(args: argparse.Namespace) -> int:
     if export.error or export.kind is None:
         raise SystemExit(f"the export could not be read: {export.error}")
     gate = timed("gate", check, export.frame, f"workcloud_{export.kind}", ROW_COLUMN)
-    mapped = timed("map", map_export, export.kind, gate.valid)
+    mapped = timed("map", map_export, export.kind, gate.valid, None, engine.dialect.name == "postgresql")
     report = timed(
         "load", load_workcloud_export.fn,
         args.url, TENANT, export, mapped, gate.quarantined, len(gate.warnings),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
 
 from models.invoice_review import Buyer
 from models.secrets import SecretCipher
@@ -85,6 +86,11 @@ class Settings(BaseSettings):
 
     reports_dir: Path = Field(Path("var/reports"), description="Where reconciliation reports (HTML and CSV) are "
                               "written: <reports_dir>/<tenant>/<kind>-<period>/")
+
+    @property
+    def store_is_postgres(self) -> bool:
+        """Whether the store is PostgreSQL, which takes new records as COPY text."""
+        return make_url(self.database_url).get_backend_name() == "postgresql"
 
     def buyer(self) -> Buyer | None:
         """Our company for the invoice checks and complaints, when configured."""

@@ -57,7 +57,7 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
                                                  quote(MappedStream([], iter(()))), [], 0, actor, flow_run_id))
             continue
         gate = quality_gate(quote(export.frame), f"workcloud_{export.kind}", ROW_COLUMN)
-        mapped = map_to_canonical(export.kind, quote(gate.valid), settings.workers)
+        mapped = map_to_canonical(export.kind, quote(gate.valid), settings.workers, settings.store_is_postgres)
         reports.append(
             load_workcloud_export(
                 settings.database_url, tenant_id, quote(export), quote(mapped), quote(gate.quarantined),

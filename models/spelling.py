@@ -63,15 +63,18 @@ def _adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
 @dataclass(frozen=True)
 class SpelledRows:
     """A chunk of rows validated and spelled: for the rows that passed, in order, their row
-    hashes and documents; for the others, by position in the chunk, the rules they broke."""
+    hashes, documents and (spelled for COPY) columns; for the others, by position in the chunk,
+    the rules they broke."""
 
     row_hashes: list[str]
     documents: list[str]
+    copy_fields: list[str | None]
     failures: dict[int, list[Broken]]
 
 
-def spell_rows(model: type[BaseModel], columns: Mapping[str, list[Any]]) -> SpelledRows:
-    """Validate the rows given column by column against `model` and spell those that pass.
+def spell_rows(model: type[BaseModel], columns: Mapping[str, list[Any]], for_copy: bool = False) -> SpelledRows:
+    """Validate the rows given column by column against `model` and spell those that pass
+    (``models.upsert.spell``).
 
     What a worker runs; it also runs in the caller's process for a small batch."""
     names = list(columns)
@@ -80,17 +83,19 @@ def spell_rows(model: type[BaseModel], columns: Mapping[str, list[Any]]) -> Spel
         models, failures = validate_batch(model, rows)
         row_hashes: list[str] = []
         documents: list[str] = []
+        copy_fields: list[str | None] = []
         for item in models:
             if item is not None:
-                spelled = spell("", item)
+                spelled = spell("", item, for_copy=for_copy)
                 row_hashes.append(spelled.row_hash)
                 documents.append(spelled.document)
-    return SpelledRows(row_hashes, documents, failures)
+                copy_fields.append(spelled.copy_fields)
+    return SpelledRows(row_hashes, documents, copy_fields, failures)
 
 
 def spell_in_chunks(
     model: type[BaseModel], columns: Mapping[str, list[Any]], workers: int | None = None, *,
-    chunk_size: int = CHUNK, in_process_below: int = IN_PROCESS_BELOW,
+    for_copy: bool = False, chunk_size: int = CHUNK, in_process_below: int = IN_PROCESS_BELOW,
 ) -> Iterator[SpelledRows]:
     """:func:`spell_rows` over the whole batch, chunk by chunk, in order.
 
@@ -105,8 +110,8 @@ def spell_in_chunks(
               for start in range(0, total, chunk_size))
     workers = usable_cores() if workers is None else workers
     if workers < 1 or total < in_process_below:
-        return (spell_rows(model, chunk) for chunk in chunks)
-    return _in_order([pool(workers).submit(spell_rows, model, chunk) for chunk in chunks])
+        return (spell_rows(model, chunk, for_copy) for chunk in chunks)
+    return _in_order([pool(workers).submit(spell_rows, model, chunk, for_copy) for chunk in chunks])
 
 
 def _in_order(pending: list[Future[SpelledRows]]) -> Iterator[SpelledRows]:

@@ -14,7 +14,7 @@ import json
 import operator
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -232,6 +232,41 @@ def new_ids(count: int) -> list[str]:
     digits = raw.hex()
     uuids = (digits[i : i + 32] for i in range(0, len(digits), 32))
     return sorted(f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:]}" for d in uuids)
+
+
+# PostgreSQL's COPY text format: a field's backslashes and the control characters that would end
+# a field or a line are escaped, as psycopg escapes them; \N is NULL.
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r\b\f\v]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f",
+                               "\v": "\\v"})
+
+
+def copy_fields(values: Iterable[Any]) -> str:
+    """Values as they appear in a JSON document (text, numbers, booleans, None, nested JSON), as
+    consecutive fields of a line of PostgreSQL's COPY text format, spelled as :func:`insert_rows`
+    would send them."""
+    fields = []
+    for value in values:
+        if type(value) is not str:
+            if value is None:
+                fields.append("\\N")
+                continue
+            value = (("t" if value else "f") if isinstance(value, bool)
+                     else canonical_json(value) if isinstance(value, (dict, list)) else str(value))
+        fields.append(value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value)
+    return "\t".join(fields)
+
+
+def copy_lines(connection: sa.Connection, table: sa.Table, columns: Sequence[str], lines: Iterable[str]) -> None:
+    """Rows already spelled as lines of PostgreSQL's COPY text format (:func:`copy_fields`, one
+    line feed each) into `table`'s `columns`, a thousand lines per write. `lines` may be a
+    generator: COPY sends each block as it comes."""
+    names = ", ".join(f'"{name}"' for name in columns)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    lines = iter(lines)
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        while block := "".join(itertools.islice(lines, 1000)):
+            copy.write(block)
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:

@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from operator import itemgetter
 from typing import Any, NamedTuple, NoReturn
 
@@ -28,7 +29,9 @@ from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql
 
 from models.audit import AuditRecorder
-from models.store import JsonText, document_json, insert_rows, is_postgres, new_ids, read_document
+from models.store import (
+    JsonText, copy_fields, copy_lines, document_json, insert_rows, is_postgres, new_ids, read_document,
+)
 from models.tables import Entity, integration_mappings, sync_conflicts
 
 LOOKUP_CHUNK = {"sqlite": 900, "postgresql": 20_000}  # SQLite caps bound parameters
@@ -43,6 +46,7 @@ class LoadCounts:
     conflicts: int = 0  # updated here and at the source since the last sync; the source won
 
 
+_ROW_COLUMNS = ("id", "tenant_id", "source_system", "external_id", "row_hash", "created_at", "updated_at")
 _SEPARATOR = "\x1f"  # the unit separator: not in ids, names or dates
 
 
@@ -78,17 +82,28 @@ class Spelled(NamedTuple):
     ``model_dump(mode="json")`` writes them), so a load needs nothing else to store a new record,
     and the unchanged check needs only the hash. Plain text also crosses a process boundary at a
     fraction of what a model costs to pickle, so records can be validated and spelled elsewhere
-    (``tasks.mapping.batch``)."""
+    (``models.spelling``). Spelled for PostgreSQL, a record also carries its columns as COPY text,
+    so that a new record costs the load one line of text."""
 
     external_id: str
     row_hash: str
     document: str  # canonical JSON (models.store.document_json)
+    copy_fields: str | None = None  # the document's values in column order (models.store.copy_fields)
 
 
-def spell(external_id: str, model: BaseModel) -> Spelled:
-    """`model` spelled for the store, once: the text serves the row hash, the row and the audit event."""
-    document = document_json(type(model), model.model_dump(mode="json"))
-    return Spelled(external_id, record_hash(document), document)
+def spell(external_id: str, model: BaseModel, *, for_copy: bool = False) -> Spelled:
+    """`model` spelled for the store, once: the text serves the row hash, the row and the audit
+    event; `for_copy` adds the columns as PostgreSQL's COPY takes them."""
+    values = model.model_dump(mode="json")
+    document = document_json(type(model), values)
+    fields = copy_fields(values[name] for name in _columns_of(type(model))) if for_copy else None
+    return Spelled(external_id, record_hash(document), document, fields)
+
+
+@cache
+def _columns_of(model: type[BaseModel]) -> tuple[str, ...]:
+    """A model's columns in a spelled record's ``copy_fields``: its fields, then its computed fields."""
+    return (*model.model_fields, *model.model_computed_fields)
 
 
 def spelled(records: Iterable[tuple[str, BaseModel]]) -> list[Spelled]:
@@ -318,7 +333,18 @@ def _insert_new(
                    "external_id": record.external_id, "row_hash": record.row_hash, "created_at": now,
                    "updated_at": now, **read_document(entity.model, record.document)}
 
-    insert_rows(connection, entity.table, rows())
+    def lines() -> Iterator[str]:
+        """The same rows as lines of COPY text, from the columns the records were spelled with."""
+        prefix = copy_fields([tenant_id, system])
+        moment = copy_fields([str(now)])  # a timestamp as psycopg spells one
+        for record, local_id in zip(fresh, local_ids, strict=True):
+            yield (f"{local_id}\t{prefix}\t{copy_fields([record.external_id])}\t{record.row_hash}\t{moment}\t"
+                   f"{moment}\t{record.copy_fields}\n")
+
+    if is_postgres(connection) and all(record.copy_fields is not None for record in fresh):
+        copy_lines(connection, entity.table, _ROW_COLUMNS + _columns_of(entity.model), lines())
+    else:
+        insert_rows(connection, entity.table, rows())
     if entity.bulk:
         manifest += [(record.external_id, record.row_hash) for record in fresh]
         return len(fresh), unchanged, changed

@@ -27,7 +27,7 @@ from models.store import (
     read_document,
 )
 from models.tables import ENTITIES, Entity, audit_events, integration_mappings
-from models.upsert import LoadCounts, spelled, upsert, upsert_in_chunks
+from models.upsert import LoadCounts, spell, spelled, upsert, upsert_in_chunks
 
 BULK = ENTITIES["time_report"]
 # The same records through the per-record path of master data (mapping rows, one event each).
@@ -169,6 +169,26 @@ def test_a_bulk_load_keeps_no_mappings_and_audits_what_each_load_inserted_once(d
         ).all()
     assert hashlib.sha256("".join(f"{e}\x1f{h}\n" for e, h in sorted(created_later)).encode()).hexdigest() \
         == second["rows_sha256"]
+
+
+def test_records_spelled_for_copy_are_stored_as_the_documents_store_them(database_url: str) -> None:
+    """Workers spell a record's columns as COPY text for PostgreSQL (SQLite ignores them): the
+    rows hold the same text either way, control characters and backslashes included."""
+    records = _reports(23) + [("1313/x", TimeReport(employee="Åsa \\ Öberg\r\n", project="13\\14", date=dt.date(2025, 8, 2),
+                                                    hours=Decimal("0.25"), description="a\tb\x0bc\x0cd\x08e ✓"))]
+    for tenant, for_copy in (("copy", True), ("rows", False)):
+        with open_store(database_url).begin() as connection:
+            upsert_in_chunks(connection, BULK, tenant, "workcloud", [spell(e, m, for_copy=for_copy) for e, m in records],
+                             AuditRecorder(tenant, "test"), NOW, chunk_size=7)
+
+    with open_store(database_url).connect() as connection:
+        cast = "::text" if is_postgres(connection) else ""
+        columns = ", ".join(f'"{c.name}"{cast}' for c in TIME_REPORTS.columns if c.name not in ("id", "tenant_id"))
+        stored = {tenant: connection.execute(sa.text(f"SELECT {columns} FROM time_reports WHERE tenant_id = :t "
+                                                     "ORDER BY external_id"), {"t": tenant}).all()
+                  for tenant in ("copy", "rows")}
+    assert len(stored["copy"]) == 24 and stored["copy"] == stored["rows"]
+    assert _stored(database_url, "copy", records)["rows"] == _stored(database_url, "rows", records)["rows"]
 
 
 def test_insert_rows_stores_what_sqlalchemy_stores(database_url: str) -> None:

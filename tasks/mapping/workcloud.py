@@ -64,11 +64,12 @@ MAPPERS: dict[ExportKind, tuple[type[BaseModel], Callable[[pd.DataFrame], tuple[
 
 
 @gc_paused()
-def map_export(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None) -> MappedStream:
+def map_export(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None, for_copy: bool = False
+               ) -> MappedStream:
     """The rows of one WorkCloud export that passed the quality gate, on their way to canonical
-    records spelled for the store: the cleaning is done here, the validation by `workers`
-    processes for a large export (``models.spelling.spell_in_chunks``), whose chunks come as the
-    stream is read."""
+    records spelled for the store (with their columns as COPY text when `for_copy`: a PostgreSQL
+    store): the cleaning is done here, the validation by `workers` processes for a large export
+    (``models.spelling.spell_in_chunks``), whose chunks come as the stream is read."""
     if frame.empty:
         return MappedStream([], iter(()))
     model, prepare = MAPPERS[kind]
@@ -78,7 +79,7 @@ def map_export(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None
     # more than twice as fast as DataFrame.to_dict("records"), which boxes every cell on its own.
     columns = {name: prepared[name].astype(object).where(prepared[name].notna(), None).tolist()
                for name in prepared.columns if name != ROW_COLUMN}
-    return MappedStream(ids, _mapped(spell_in_chunks(model, columns, workers), ids, frame))
+    return MappedStream(ids, _mapped(spell_in_chunks(model, columns, workers, for_copy=for_copy), ids, frame))
 
 
 def _mapped(chunks: Iterator[SpelledRows], ids: list[str], frame: pd.DataFrame) -> Iterator[Mapped[Spelled]]:
@@ -88,7 +89,7 @@ def _mapped(chunks: Iterator[SpelledRows], ids: list[str], frame: pd.DataFrame) 
         size = len(chunk.row_hashes) + len(chunk.failures)
         mapped: Mapped[Spelled] = Mapped()
         passed = [ids[start + offset] for offset in range(size) if offset not in chunk.failures]
-        mapped.records += map(Spelled, passed, chunk.row_hashes, chunk.documents)
+        mapped.records += map(Spelled, passed, chunk.row_hashes, chunk.documents, chunk.copy_fields)
         for offset, broken in chunk.failures.items():
             source = frame.iloc[start + offset]
             mapped.issues += model_issues(broken, int(source[ROW_COLUMN]),
@@ -99,7 +100,8 @@ def _mapped(chunks: Iterator[SpelledRows], ids: list[str], frame: pd.DataFrame) 
 
 
 @task(name="map-to-canonical", cache_policy=NO_CACHE)
-def map_to_canonical(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None) -> MappedStream:
+def map_to_canonical(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None, for_copy: bool = False
+                     ) -> MappedStream:
     """Prefect task around :func:`map_export`: it ends when the cleaned rows are handed to the
     validating processes; the load task takes the validated chunks as they come."""
-    return map_export(kind, frame, workers)
+    return map_export(kind, frame, workers, for_copy)
