@@ -27,9 +27,9 @@ from models.bookkeeping import (
     record_source_file,
     set_cursor,
 )
-from models.store import gc_paused, open_store
+from models.store import gc_paused, is_postgres, open_store
 from models.tables import ENTITIES, Entity, bank_imports
-from models.upsert import LOAD_CHUNK, Known, LoadCounts, Spelled, spelled, stored_records, upsert_chunks
+from models.upsert import LOAD_CHUNK, Known, LoadCounts, Spelled, spell, spelled, stored_records, upsert_chunks
 from tasks import progress
 from tasks.extract import Fetched
 from tasks.mapping.bank import as_distinct, canonical_transactions
@@ -278,6 +278,7 @@ def load_bank_statement(
     # The cyclic GC paused for the whole file: GX and the records allocate millions of objects
     # while a hundred thousand statement rows are alive, and each full collection walks them all.
     with gc_paused(), open_store(database_url).begin() as connection:
+        for_copy = is_postgres(connection)  # the new rows then go to COPY as lines of text
         for keyed in chunks:
             gate = check_records([k.transaction for k in keyed], "bank_transactions", by_alias=False)
             passed = {id(t) for t in gate.passed}
@@ -293,8 +294,8 @@ def load_bank_statement(
             new_amounts += [k.transaction.amount for k in new]
             if not dry_run:
                 batch = Batch(tenant_id, system, entity, "bank_transactions", actor, flow_run_id, dt.datetime.now(dt.UTC))
-                _load(connection, batch, spelled((k.external_id, k.transaction) for k in new), [], report_progress=False,
-                      existing=stored)
+                _load(connection, batch, [spell(k.external_id, k.transaction, for_copy=for_copy) for k in new], [],
+                      report_progress=False, existing=stored)
             done += len(keyed)
             progress.report("sparar", done, statement.rows)
         if not dry_run:
