@@ -144,7 +144,8 @@ def main_parent(args: argparse.Namespace) -> int:
             floor = f" database_floor={result['floor_s']:.2f}s" if args.floor else ""
             print(f"# run {run}/{args.runs}: total={result['total']:.2f}s rows_per_s={result['rows_per_s']:,.0f} "
                   f"{stages}{floor} peak_rss_mib={result['peak_rss_mib']:.0f} "
-                  f"(after warm-up {result['baseline_rss_mib']:.0f}) workers_peak_rss_mib={result['workers_peak_mib']:.0f} "
+                  f"(after warm-up {result['baseline_rss_mib']:.0f}) "
+                  f"workers_peak_rss_mib={result['workers_peak_mib']:.0f} "
                   f"pool_start={result['pool_start_s']:.2f}s inserted={result['report']['inserted']} "
                   f"quarantined={result['report']['quarantined']}", flush=True)
 

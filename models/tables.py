@@ -365,14 +365,18 @@ def _sql_type(annotation: typing.Any) -> tuple[sa.types.TypeEngine, bool]:
     nullable = False
     money = False
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # constraints on an optional field: Annotated[int | None, ...]
+        annotation, *extras = typing.get_args(annotation)
+        money = is_money(extras)
+        origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         nullable = len(args) < len(typing.get_args(annotation))
         annotation = args[0] if len(args) == 1 else dict
         origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
+    if origin is typing.Annotated:  # an optional constrained type: Money | None
         annotation, *extras = typing.get_args(annotation)
-        money = is_money(extras)
+        money = money or is_money(extras)
         origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         return sa.String(32), nullable

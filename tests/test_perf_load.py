@@ -174,12 +174,14 @@ def test_a_bulk_load_keeps_no_mappings_and_audits_what_each_load_inserted_once(d
 def test_records_spelled_for_copy_are_stored_as_the_documents_store_them(database_url: str) -> None:
     """Workers spell a record's columns as COPY text for PostgreSQL (SQLite ignores them): the
     rows hold the same text either way, control characters and backslashes included."""
-    records = _reports(23) + [("1313/x", TimeReport(employee="Åsa \\ Öberg\r\n", project="13\\14", date=dt.date(2025, 8, 2),
-                                                    hours=Decimal("0.25"), description="a\tb\x0bc\x0cd\x08e ✓"))]
+    odd = TimeReport(employee="Åsa \\ Öberg\r\n", project="13\\14", date=dt.date(2025, 8, 2), hours=Decimal("0.25"),
+                     description="a\tb\x0bc\x0cd\x08e ✓")
+    records = _reports(23) + [("1313/x", odd)]
     for tenant, for_copy in (("copy", True), ("rows", False)):
         with open_store(database_url).begin() as connection:
-            upsert_in_chunks(connection, BULK, tenant, "workcloud", [spell(e, m, for_copy=for_copy) for e, m in records],
-                             AuditRecorder(tenant, "test"), NOW, chunk_size=7)
+            spelled_ = [spell(e, m, for_copy=for_copy) for e, m in records]
+            upsert_in_chunks(connection, BULK, tenant, "workcloud", spelled_, AuditRecorder(tenant, "test"), NOW,
+                             chunk_size=7)
 
     with open_store(database_url).connect() as connection:
         cast = "::text" if is_postgres(connection) else ""

@@ -84,7 +84,8 @@ def test_a_large_export_is_validated_by_the_pool_and_stored_whole(store_env: str
     assert (report.read, report.inserted, report.quarantined, report.status) == (20_010, 20_008, 2, "partial")
     with open_store(store_env).connect() as connection:
         held = connection.execute(
-            sa.select(quarantine.c.row_number, quarantine.c.error_code, quarantine.c.field).order_by(quarantine.c.row_number)
+            sa.select(quarantine.c.row_number, quarantine.c.error_code, quarantine.c.field)
+            .order_by(quarantine.c.row_number)
         ).all()
         stored = connection.execute(
             sa.select(TIME_REPORTS.c.employee, TIME_REPORTS.c.date, TIME_REPORTS.c.hours, TIME_REPORTS.c.hourly_rate,
