@@ -15,6 +15,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -120,6 +121,10 @@ def _in_order(pending: list[Future[SpelledRows]]) -> Iterator[SpelledRows]:
     try:
         for future in pending:
             yield future.result()
+    except BrokenProcessPool as error:  # a worker died (killed, out of memory): the next batch gets a new pool
+        pool.cache_clear()
+        raise RuntimeError("a process validating the rows died before it finished; nothing of this batch was "
+                           "stored (set LEDGERFLOW_WORKERS=0 to validate in the flow's own process)") from error
     finally:  # the caller stopped early (an error on its side): nothing more to compute
         for future in pending:
             future.cancel()

@@ -12,7 +12,9 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from pydantic import BaseModel, field_validator
 
 from connectors.sandbox.workcloud import generate_company, render, time_reports
 from connectors.workcloud import ExportKind
@@ -67,6 +69,24 @@ def test_the_pool_validates_and_spells_as_the_process_itself_does() -> None:
     assert json.loads(documents[1]) == {"date": "2025-08-02", "description": "Fönsterbyte\tetapp 1",
                                         "employee": "Björn Säck", "hourly_rate": "451.50", "hours": "1.5",
                                         "project": "131"}
+
+
+class _DiesOnValidation(BaseModel):
+    n: int
+
+    @field_validator("n")
+    @classmethod
+    def _die(cls, value: int) -> int:
+        os._exit(3)  # what the kernel's OOM killer does to a worker, as far as the pool can tell
+
+
+def test_a_worker_that_dies_fails_its_batch_and_the_next_batch_gets_a_new_pool() -> None:
+    with pytest.raises(RuntimeError, match="died before it finished"):
+        list(spell_in_chunks(_DiesOnValidation, {"n": [1, 2, 3]}, workers=2, in_process_below=0))
+
+    again = list(spell_in_chunks(TimeReport, _columns(_rows(3)), workers=2, in_process_below=0))
+
+    assert len(again) == 1 and len(again[0].row_hashes) == 3 and again[0].failures == {}
 
 
 def test_a_large_export_is_validated_by_the_pool_and_stored_whole(store_env: str, tmp_path: Path) -> None:
