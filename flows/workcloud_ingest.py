@@ -17,6 +17,7 @@ from prefect.utilities.annotations import quote
 
 from flows.alerting import notify_failure
 from flows.settings import Settings
+from models.spelling import IN_PROCESS_BELOW, start_workers_soon
 from tasks.extract import read_workcloud_exports
 from tasks.load import FileReport, load_workcloud_export
 from tasks.mapping import MappedStream, map_to_canonical
@@ -47,6 +48,8 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
     actor = f"workcloud_ingest/{flow_run_id}" if flow_run_id else "workcloud_ingest"
 
     exports, skipped = read_workcloud_exports(folder, settings.database_url, tenant_id)
+    if any(len(export.frame) >= IN_PROCESS_BELOW for export in exports):
+        start_workers_soon(settings.workers)  # the validating processes start while the gate runs
     reports = [FileReport(p.name, None, 0, 0, 0, 0, 0, 0, "skipped", "already loaded (same SHA-256)") for p in skipped]
     # Prefect walks every task argument, element by element, looking for futures to wait on; for
     # a 100,000-row file that takes longer than the load. quote() tells it there are none inside

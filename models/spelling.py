@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -114,15 +115,18 @@ def spell_in_chunks(
     workers = usable_cores() if workers is None else workers
     if workers < 1 or total < in_process_below:
         return (spell_rows(model, chunk, for_copy) for chunk in chunks)
-    return _in_order([pool(workers).submit(spell_rows, model, chunk, for_copy) for chunk in chunks])
+    executor = pool(workers)
+    return _in_order(executor, [executor.submit(spell_rows, model, chunk, for_copy) for chunk in chunks])
 
 
-def _in_order(pending: list[Future[SpelledRows]]) -> Iterator[SpelledRows]:
+def _in_order(executor: ProcessPoolExecutor, pending: list[Future[SpelledRows]]) -> Iterator[SpelledRows]:
     try:
         for future in pending:
             yield future.result()
     except BrokenProcessPool as error:  # a worker died (killed, out of memory): the next batch gets a new pool
-        pool.cache_clear()
+        with _pools_lock:
+            for workers in [workers for workers, known in _pools.items() if known is executor]:
+                del _pools[workers]
         raise RuntimeError("a process validating the rows died before it finished; nothing of this batch was "
                            "stored (set LEDGERFLOW_WORKERS=0 to validate in the flow's own process)") from error
     finally:  # the caller stopped early (an error on its side): nothing more to compute
@@ -134,17 +138,23 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-@cache
 def pool(workers: int) -> ProcessPoolExecutor:
-    """The worker processes, started once per process and kept until it exits.
+    """The worker processes, started once per process and kept until it exits (or :func:`stop_workers`).
 
     They are forked from a server process that has imported this module (and the program's main
     module, which every worker would otherwise import again), so each starts in milliseconds,
     after the server's one start of about a second; fork itself is not safe in a process that
     runs threads, as Prefect's does."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    with _pools_lock:  # the flow's thread and start_workers_soon's may ask at once
+        if workers not in _pools:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["__main__", __name__])
+            _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        return _pools[workers]
+
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+_pools_lock = threading.Lock()
 
 
 def start_workers(workers: int | None = None) -> None:
@@ -152,3 +162,18 @@ def start_workers(workers: int | None = None) -> None:
     workers = usable_cores() if workers is None else workers
     if workers >= 1:
         pool(workers).submit(usable_cores).result()
+
+
+def start_workers_soon(workers: int | None = None) -> None:
+    """:func:`start_workers` in the background: the pool's start (a second or more, most of it
+    importing) then overlaps what the caller does before its first large batch."""
+    threading.Thread(target=start_workers, args=(workers,), name="ledgerflow-start-workers", daemon=True).start()
+
+
+def stop_workers() -> None:
+    """Stop every pool and free the memory of its processes; the next large batch starts a new one."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for executor in pools:
+        executor.shutdown(cancel_futures=True)
