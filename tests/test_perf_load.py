@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from models.audit import AuditRecorder, verify_chain
+from models.payments import BankTransaction
 from models.projects import TimeReport
 from models.documents import Attachment
 from models.store import (
@@ -191,6 +192,38 @@ def test_records_spelled_for_copy_are_stored_as_the_documents_store_them(databas
                   for tenant in ("copy", "rows")}
     assert len(stored["copy"]) == 24 and stored["copy"] == stored["rows"]
     assert _stored(database_url, "copy", records)["rows"] == _stored(database_url, "rows", records)["rows"]
+
+
+def test_bank_transactions_spelled_for_copy_keep_their_booleans_numbers_and_nulls(database_url: str) -> None:
+    """The other bulk entity: a computed boolean (is_income), signed money, an integer and nulls."""
+    def transaction(n: int) -> BankTransaction:
+        return BankTransaction(
+            account="8327-9,123 456 789-0", booking_date=dt.date(2026, 1, 1 + n),
+            value_date=None if n % 2 else dt.date(2026, 1, 2 + n), amount=Decimal(f"{(-1) ** n * n}.05"),
+            currency="sek", description=f"Kortköp\\{n}\tICA", balance=None if n == 3 else Decimal("10.00"),
+            bank="swedbank", status="booked", source_row=n + 2 if n % 3 else None,
+        )
+
+    records = [(f"tx-{n}", transaction(n)) for n in range(6)]
+    table = ENTITIES["bank_transaction"].table
+    for tenant, for_copy in (("copy", True), ("rows", False)):
+        with open_store(database_url).begin() as connection:
+            upsert_in_chunks(connection, ENTITIES["bank_transaction"], tenant, "swedbank",
+                             [spell(e, m, for_copy=for_copy) for e, m in records], AuditRecorder(tenant, "test"), NOW)
+
+    with open_store(database_url).connect() as connection:
+        cast = "::text" if is_postgres(connection) else ""
+        columns = ", ".join(f'"{c.name}"{cast}' for c in table.columns if c.name not in ("id", "tenant_id"))
+        stored = {tenant: connection.execute(sa.text(f"SELECT {columns} FROM bank_transactions WHERE tenant_id = :t "
+                                                     "ORDER BY external_id"), {"t": tenant}).all()
+                  for tenant in ("copy", "rows")}
+        typed = connection.execute(sa.select(table.c.amount, table.c.is_income, table.c.source_row)
+                                   .where(table.c.tenant_id == "copy").order_by(table.c.external_id)).all()
+    assert len(stored["copy"]) == 6 and stored["copy"] == stored["rows"]
+    assert [tuple(row) for row in typed] == [
+        (Decimal("0.05"), True, None), (Decimal("-1.05"), False, 3), (Decimal("2.05"), True, 4),
+        (Decimal("-3.05"), False, None), (Decimal("4.05"), True, 6), (Decimal("-5.05"), False, 7),
+    ]
 
 
 def test_insert_rows_stores_what_sqlalchemy_stores(database_url: str) -> None:
