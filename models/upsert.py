@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -165,15 +165,6 @@ def stored_document(entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
     return entity.model.model_validate(values).model_dump(mode="json")
 
 
-def _reject_duplicates(entity: Entity, external_ids: list[str]) -> None:
-    if len(set(external_ids)) != len(external_ids):
-        _duplicates(entity)
-
-
-def _duplicates(entity: Entity) -> NoReturn:
-    raise ValueError(f"{entity.entity_type}: the batch holds the same external id more than once")
-
-
 @dataclass(frozen=True)
 class _Changed:
     """A stored record that arrived changed. It is updated after all new records are inserted."""
@@ -191,22 +182,12 @@ def upsert(
     audit: AuditRecorder,
     now: dt.datetime | None = None,
 ) -> LoadCounts:
-    """Load `records` (:func:`spelled`) inside the caller's transaction.
-
-    Audit events are collected in `audit` (the creates in record order, then the updates); the
-    caller flushes them in the same transaction. A large batch is better loaded with
-    :func:`upsert_in_chunks`.
+    """Load `records` (:func:`spelled`) inside the caller's transaction, as one chunk of
+    :func:`upsert_chunks`: the audit events (the creates in record order, then the updates) are
+    flushed with them. A large batch is better loaded with :func:`upsert_in_chunks`.
     """
-    now = now or dt.datetime.now(dt.UTC)
-    external_ids = [record.external_id for record in records]
-    _reject_duplicates(entity, external_ids)
-    existing = stored_records(connection, entity, tenant_id, system, external_ids)
-    manifest: list[tuple[str, str]] = []
-    inserted, unchanged, changed = _insert_new(connection, entity, tenant_id, system, records, existing, audit, now,
-                                               manifest)
-    _record_batch(audit, entity, system, manifest, now)
-    updated, conflicts = _update_changed(connection, entity, tenant_id, system, changed, audit, now)
-    return LoadCounts(inserted, updated, unchanged, conflicts)
+    existing = stored_records(connection, entity, tenant_id, system, [record.external_id for record in records])
+    return upsert_chunks(connection, entity, tenant_id, system, [records], audit, existing, now)
 
 
 def upsert_in_chunks(
@@ -266,7 +247,7 @@ def upsert_chunks(
     for chunk in chunks:
         seen.update(record.external_id for record in chunk)
         if len(seen) != inserted + unchanged + len(changed) + len(chunk):
-            _duplicates(entity)
+            raise ValueError(f"{entity.entity_type}: the batch holds the same external id more than once")
         chunk_inserted, chunk_unchanged, chunk_changed = _insert_new(connection, entity, tenant_id, system, chunk,
                                                                      existing, audit, now, manifest)
         audit.flush(connection)

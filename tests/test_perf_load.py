@@ -172,6 +172,16 @@ def test_a_bulk_load_keeps_no_mappings_and_audits_what_each_load_inserted_once(d
         == second["rows_sha256"]
 
 
+def _as_text(url: str, table: sa.Table, tenants: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Each tenant's rows of `table` (but their ids) as the database spells them, by external id."""
+    with open_store(url).connect() as connection:
+        cast = "::text" if is_postgres(connection) else ""
+        columns = ", ".join(f'"{c.name}"{cast}' for c in table.columns if c.name not in ("id", "tenant_id"))
+        return {tenant: connection.execute(sa.text(f'SELECT {columns} FROM "{table.name}" WHERE tenant_id = :t '
+                                                   "ORDER BY external_id"), {"t": tenant}).all()
+                for tenant in tenants}
+
+
 def test_records_spelled_for_copy_are_stored_as_the_documents_store_them(database_url: str) -> None:
     """Workers spell a record's columns as COPY text for PostgreSQL (SQLite ignores them): the
     rows hold the same text either way, control characters and backslashes included."""
@@ -184,12 +194,7 @@ def test_records_spelled_for_copy_are_stored_as_the_documents_store_them(databas
             upsert_in_chunks(connection, BULK, tenant, "workcloud", spelled_, AuditRecorder(tenant, "test"), NOW,
                              chunk_size=7)
 
-    with open_store(database_url).connect() as connection:
-        cast = "::text" if is_postgres(connection) else ""
-        columns = ", ".join(f'"{c.name}"{cast}' for c in TIME_REPORTS.columns if c.name not in ("id", "tenant_id"))
-        stored = {tenant: connection.execute(sa.text(f"SELECT {columns} FROM time_reports WHERE tenant_id = :t "
-                                                     "ORDER BY external_id"), {"t": tenant}).all()
-                  for tenant in ("copy", "rows")}
+    stored = _as_text(database_url, TIME_REPORTS, ("copy", "rows"))
     assert len(stored["copy"]) == 24 and stored["copy"] == stored["rows"]
     assert _stored(database_url, "copy", records)["rows"] == _stored(database_url, "rows", records)["rows"]
 
@@ -211,12 +216,8 @@ def test_bank_transactions_spelled_for_copy_keep_their_booleans_numbers_and_null
             upsert_in_chunks(connection, ENTITIES["bank_transaction"], tenant, "swedbank",
                              [spell(e, m, for_copy=for_copy) for e, m in records], AuditRecorder(tenant, "test"), NOW)
 
+    stored = _as_text(database_url, table, ("copy", "rows"))
     with open_store(database_url).connect() as connection:
-        cast = "::text" if is_postgres(connection) else ""
-        columns = ", ".join(f'"{c.name}"{cast}' for c in table.columns if c.name not in ("id", "tenant_id"))
-        stored = {tenant: connection.execute(sa.text(f"SELECT {columns} FROM bank_transactions WHERE tenant_id = :t "
-                                                     "ORDER BY external_id"), {"t": tenant}).all()
-                  for tenant in ("copy", "rows")}
         typed = connection.execute(sa.select(table.c.amount, table.c.is_income, table.c.source_row)
                                    .where(table.c.tenant_id == "copy").order_by(table.c.external_id)).all()
     assert len(stored["copy"]) == 6 and stored["copy"] == stored["rows"]
