@@ -21,6 +21,10 @@ import pandas as pd
 
 DELIMITERS = (";", ",", "\t")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
+# What clean_numbers does to a number, as one str.translate: every character _SPACES matches
+# (Unicode's white space, the highest of which is U+3000) dropped and the decimal comma made a
+# point. A regular expression over each cell cost six times as much.
+_NUMBER_SPELLING = str.maketrans({**dict.fromkeys(c for c in map(chr, range(0x3001)) if _SPACES.match(c)), ",": "."})
 
 
 @dataclass(frozen=True)
@@ -88,5 +92,7 @@ def data_rows(text: str, delimiter: str) -> Iterator[CsvRow]:
 
 
 def clean_numbers(values: pd.Series) -> pd.Series:
-    """Swedish-written numbers (``1 234,50``) as text Decimal() reads (``1234.50``); nulls stay null."""
-    return values.str.replace(_SPACES, "", regex=True).str.replace(",", ".", regex=False)
+    """Swedish-written numbers (``1 234,50``) as text Decimal() reads (``1234.50``); nulls and
+    values that are no text stay as they are."""
+    return pd.Series([value.translate(_NUMBER_SPELLING) if isinstance(value, str) else value
+                      for value in values.tolist()], index=values.index, dtype=values.dtype, name=values.name)

@@ -7,12 +7,15 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 
 from connectors.sandbox.workcloud import generate_company, render, write_exports
+from connectors.csv_files import clean_numbers
 from connectors.workcloud import ExportKind
 from flows.workcloud_ingest import workcloud_ingest
 from models.store import open_store
+from tasks.mapping.workcloud import map_export
 from models.tables import ENTITIES, audit_events, integration_mappings, quarantine, source_files
 
 PROJECTS = ENTITIES["project"].table
@@ -152,6 +155,29 @@ def test_swedish_characters_round_trip_from_windows_1252_and_bom_utf8(store_env:
         ("7001", name, leader, address, "active"),
         ("7002", name, leader, address, "active"),
     ]
+
+
+def test_a_time_report_is_ranked_among_its_day_by_description_then_place_in_the_file() -> None:
+    """Ranks start at 0 for each employee, project and day; a missing description sorts first."""
+    frame = pd.DataFrame({
+        "employee": ["Lars Säck", "Lars Säck", "Eva Ek", "Lars Säck", "Lars Säck", "Lars Säck"],
+        "project": ["1313", "1313", "1313", "1313", "1313", "1314"],
+        "date": ["2025-10-01"] * 6,
+        "hours": ["1"] * 6,
+        "description": ["Resa", "Plåt", "Resa", None, "Plåt", "Resa"],
+        "hourly_rate": [None] * 6,
+        "_row": range(2, 8),
+    })
+    assert map_export(ExportKind.TIME_REPORTS, frame, workers=0).external_ids == [
+        "1313/2025-10-01/Lars Säck/3", "1313/2025-10-01/Lars Säck/1", "1313/2025-10-01/Eva Ek/0",
+        "1313/2025-10-01/Lars Säck/0", "1313/2025-10-01/Lars Säck/2", "1314/2025-10-01/Lars Säck/0",
+    ]
+
+
+def test_numbers_lose_every_kind_of_space_and_take_a_decimal_point() -> None:
+    values = pd.Series(["1 234,50", "1\u00a0234,50", "1\u202f234,5", "1\u2009000", " 7,5\t", "1\u3000000", None,
+                        "12.5"], dtype=object)
+    assert clean_numbers(values).tolist() == ["1234.50", "1234.50", "1234.5", "1000", "7.5", "1000", None, "12.5"]
 
 
 def test_time_reports_repeated_in_a_file_are_distinct_and_stable(store_env: str, tmp_path: Path) -> None:
