@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -253,20 +254,32 @@ def copy_fields(values: Iterable[Any]) -> str:
                 continue
             value = (("t" if value else "f") if isinstance(value, bool)
                      else canonical_json(value) if isinstance(value, (dict, list)) else str(value))
-        fields.append(value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value)
+        fields.append(copy_text(value))
     return "\t".join(fields)
 
 
-def copy_lines(connection: sa.Connection, table: sa.Table, columns: Sequence[str], lines: Iterable[str]) -> None:
-    """Rows already spelled as lines of PostgreSQL's COPY text format (:func:`copy_fields`, one
-    line feed each) into `table`'s `columns`, a thousand lines per write. `lines` may be a
-    generator: COPY sends each block as it comes."""
+def copy_text(value: str) -> str:
+    """A text as a field of PostgreSQL's COPY text format."""
+    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
+
+
+@contextmanager
+def copy_writer(connection: sa.Connection, table: sa.Table, columns: Sequence[str]
+                ) -> Iterator[Callable[[Iterable[str]], None]]:
+    """One COPY into `table`'s `columns` that takes lines of PostgreSQL's COPY text format
+    (:func:`copy_fields`, one line feed each) through as many calls of the function it gives as
+    the caller has batches, a thousand lines per write. A thread of psycopg's sends what is
+    written, so the database stores the lines while the caller makes the next ones."""
     names = ", ".join(f'"{name}"' for name in columns)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    lines = iter(lines)
-    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        while block := "".join(itertools.islice(lines, 1000)):
-            copy.write(block)
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN', writer=QueuedLibpqWriter(cursor)) as copy:
+
+        def write(lines: Iterable[str]) -> None:
+            lines = iter(lines)
+            while block := "".join(itertools.islice(lines, 1000)):
+                copy.write(block)
+
+        yield write
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:

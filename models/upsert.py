@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
@@ -30,7 +31,7 @@ from sqlalchemy.dialects import postgresql
 
 from models.audit import AuditRecorder
 from models.store import (
-    JsonText, copy_fields, copy_lines, document_json, insert_rows, is_postgres, new_ids, read_document,
+    JsonText, copy_fields, copy_text, copy_writer, document_json, insert_rows, is_postgres, new_ids, read_document,
 )
 from models.tables import Entity, integration_mappings, sync_conflicts
 
@@ -244,18 +245,20 @@ def upsert_chunks(
     inserted = unchanged = updated = conflicts = 0
     changed: list[_Changed] = []
     manifest: list[tuple[str, str]] = []
-    for chunk in chunks:
-        seen.update(record.external_id for record in chunk)
-        if len(seen) != inserted + unchanged + len(changed) + len(chunk):
-            raise ValueError(f"{entity.entity_type}: the batch holds the same external id more than once")
-        chunk_inserted, chunk_unchanged, chunk_changed = _insert_new(connection, entity, tenant_id, system, chunk,
-                                                                     existing, audit, now, manifest)
-        audit.flush(connection)
-        inserted += chunk_inserted
-        unchanged += chunk_unchanged
-        changed.extend(chunk_changed)
-        if on_chunk:
-            on_chunk(inserted + unchanged + len(changed))
+    with _NewRows(connection, entity) as new_rows:
+        for chunk in chunks:
+            seen.update(record.external_id for record in chunk)
+            if len(seen) != inserted + unchanged + len(changed) + len(chunk):
+                raise ValueError(f"{entity.entity_type}: the batch holds the same external id more than once")
+            chunk_inserted, chunk_unchanged, chunk_changed = _insert_new(
+                connection, entity, tenant_id, system, chunk, existing, audit, now, manifest, new_rows)
+            if not new_rows.open:  # a bulk load's COPY may still be taking rows; it has no events of its own
+                audit.flush(connection)
+            inserted += chunk_inserted
+            unchanged += chunk_unchanged
+            changed.extend(chunk_changed)
+            if on_chunk:
+                on_chunk(inserted + unchanged + len(changed))
     _record_batch(audit, entity, system, manifest, now)
     audit.flush(connection)
     for start in range(0, len(changed), LOAD_CHUNK):
@@ -277,6 +280,45 @@ def _columns(entity: Entity, model: BaseModel, document: dict[str, Any]) -> dict
     return columns
 
 
+class _NewRows:
+    """Where a load sends its new rows on PostgreSQL when they come spelled as COPY text.
+
+    A bulk entity's rows of all the chunks go by one COPY, kept open until the load's last chunk
+    (or a chunk not spelled for COPY), so that the database stores one chunk while the next is
+    validated instead of waiting for it; each chunk's own COPY would end with the database idle
+    until the next chunk's first line. Other entities write their mapping rows and audit events
+    after each chunk, so their COPY ends with the chunk."""
+
+    def __init__(self, connection: sa.Connection, entity: Entity) -> None:
+        self._connection = connection
+        self._entity = entity
+        self._exits = ExitStack()
+        self._write: Callable[[Iterable[str]], None] | None = None
+
+    def __enter__(self) -> _NewRows:
+        return self
+
+    def __exit__(self, *failure: Any) -> None:
+        self._exits.__exit__(*failure)  # a failure aborts the COPY; the caller's transaction rolls back
+
+    @property
+    def open(self) -> bool:
+        return self._write is not None
+
+    def copy(self, lines: Iterable[str]) -> None:
+        if self._write is None:
+            columns = _ROW_COLUMNS + _columns_of(self._entity.model)
+            self._write = self._exits.enter_context(copy_writer(self._connection, self._entity.table, columns))
+        self._write(lines)
+        if not self._entity.bulk:
+            self.finish()
+
+    def finish(self) -> None:
+        """End the COPY, if one is open: the connection takes other statements again."""
+        self._exits.close()
+        self._write = None
+
+
 def _insert_new(
     connection: sa.Connection,
     entity: Entity,
@@ -287,6 +329,7 @@ def _insert_new(
     audit: AuditRecorder,
     now: dt.datetime,
     manifest: list[tuple[str, str]],
+    new_rows: _NewRows,
 ) -> tuple[int, int, list[_Changed]]:
     """Insert the records not stored yet (not in `existing`), with their mappings and create
     events; returns how many were inserted, how many are stored unchanged, and the changed ones.
@@ -316,15 +359,16 @@ def _insert_new(
 
     def lines() -> Iterator[str]:
         """The same rows as lines of COPY text, from the columns the records were spelled with."""
-        prefix = copy_fields([tenant_id, system])
-        moment = copy_fields([str(now)])  # a timestamp as psycopg spells one
+        after_id = f"\t{copy_text(tenant_id)}\t{copy_text(system)}\t"
+        moments = f"\t{now}\t{now}\t"  # a timestamp as psycopg spells one (no character COPY escapes)
         for record, local_id in zip(fresh, local_ids, strict=True):
-            yield (f"{local_id}\t{prefix}\t{copy_fields([record.external_id])}\t{record.row_hash}\t{moment}\t"
-                   f"{moment}\t{record.copy_fields}\n")
+            external_id = copy_text(record.external_id)
+            yield f"{local_id}{after_id}{external_id}\t{record.row_hash}{moments}{record.copy_fields}\n"
 
     if is_postgres(connection) and all(record.copy_fields is not None for record in fresh):
-        copy_lines(connection, entity.table, _ROW_COLUMNS + _columns_of(entity.model), lines())
+        new_rows.copy(lines())
     else:
+        new_rows.finish()
         insert_rows(connection, entity.table, rows())
     if entity.bulk:
         manifest += [(record.external_id, record.row_hash) for record in fresh]

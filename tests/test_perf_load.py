@@ -28,7 +28,7 @@ from models.store import (
     read_document,
 )
 from models.tables import ENTITIES, Entity, audit_events, integration_mappings
-from models.upsert import LoadCounts, spell, spelled, upsert, upsert_in_chunks
+from models.upsert import LoadCounts, spell, spelled, upsert, upsert_chunks, upsert_in_chunks
 
 BULK = ENTITIES["time_report"]
 # The same records through the per-record path of master data (mapping rows, one event each).
@@ -197,6 +197,28 @@ def test_records_spelled_for_copy_are_stored_as_the_documents_store_them(databas
     stored = _as_text(database_url, TIME_REPORTS, ("copy", "rows"))
     assert len(stored["copy"]) == 24 and stored["copy"] == stored["rows"]
     assert _stored(database_url, "copy", records)["rows"] == _stored(database_url, "rows", records)["rows"]
+
+
+def test_a_bulk_load_in_mixed_spellings_stores_alike_and_one_that_fails_midway_stores_nothing(
+    database_url: str,
+) -> None:
+    """On PostgreSQL a bulk load keeps one COPY open across its chunks. A chunk not spelled for
+    COPY ends it and the next one opens another: the rows are those of a plain load. A repeated
+    external id found in the third chunk, while the COPY holds the first two, fails the load and
+    leaves nothing behind."""
+    records = _reports(21)
+    chunks = [[spell(e, m, for_copy=n != 1) for e, m in records[7 * n : 7 * n + 7]] for n in range(3)]
+    for tenant, batch in (("mixed", chunks), ("plain", [[spell(e, m) for e, m in records]])):
+        with open_store(database_url).begin() as connection:
+            counts = upsert_chunks(connection, BULK, tenant, "workcloud", batch, AuditRecorder(tenant, "test"), {}, NOW)
+        assert counts == LoadCounts(inserted=21)
+    assert _stored(database_url, "mixed", records) == _stored(database_url, "plain", records)
+
+    repeated = [chunks[0], chunks[2], [*chunks[1][:3], chunks[0][4]]]
+    with pytest.raises(ValueError, match="the same external id more than once"):
+        with open_store(database_url).begin() as connection:
+            upsert_chunks(connection, BULK, "failed", "workcloud", repeated, AuditRecorder("failed", "test"), {}, NOW)
+    assert _stored(database_url, "failed", records)["rows"] == []
 
 
 def test_bank_transactions_spelled_for_copy_keep_their_booleans_numbers_and_nulls(database_url: str) -> None:
