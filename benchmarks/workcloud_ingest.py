@@ -2,12 +2,13 @@
 
 Why: the daily WorkCloud export is the largest file the project ingests, and the target is
 >= 50,000 rows/s into PostgreSQL with a peak memory under 1 GiB. This script measures the
-four stages the flow runs for one file, with the same code the flow calls:
+four stages the flow runs for one file, in the flow's order, with the same code the flow calls:
 
   parse  read the bytes and ``connectors.workcloud.read_export``
-  gate   the Great Expectations gate, ``tasks.quality.check``
-  map    ``tasks.mapping.map_export``: the pandas cleaning, then the rows are handed to the
-         validating worker processes (``models.spelling``)
+  map    ``tasks.mapping.map_export``: the cleaning, then the rows are handed to the validating
+         worker processes (``models.spelling``)
+  gate   the Great Expectations gate, ``tasks.quality.check``, while the workers validate; the
+         rows it holds back are then left out of the mapping (``MappedStream.hold_back``)
   load   the body of the Prefect task, ``tasks.load.load_workcloud_export.fn``: it stores each
          chunk as the workers finish validating it (upsert, one sync audit event for the
          file's time reports, bookkeeping; one transaction), so it holds the validation too
@@ -63,7 +64,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TENANT = "bench"
-STAGES = ("parse", "gate", "map", "load")
+STAGES = ("parse", "map", "gate", "load")
 FLOOR_TABLES = ("time_reports",)  # the rows a time-report load writes by the hundred thousand
 
 
@@ -292,8 +293,9 @@ def main_child(args: argparse.Namespace) -> int:
     export = timed("parse", lambda: read_export(path, path.read_bytes()))
     if export.error or export.kind is None:
         raise SystemExit(f"the export could not be read: {export.error}")
+    mapped = timed("map", map_export, export.kind, export.frame, None, engine.dialect.name == "postgresql")
     gate = timed("gate", check, export.frame, f"workcloud_{export.kind}", ROW_COLUMN)
-    mapped = timed("map", map_export, export.kind, gate.valid, None, engine.dialect.name == "postgresql")
+    mapped.hold_back(gate.held_back(export.frame, ROW_COLUMN))
     report = timed(
         "load", load_workcloud_export.fn,
         args.url, TENANT, export, mapped, gate.quarantined, len(gate.warnings),
@@ -363,7 +365,7 @@ def main_child(args: argparse.Namespace) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Benchmark the WorkCloud ingest (parse, GX gate, map, load) of N time-report rows into a "
+        description="Benchmark the WorkCloud ingest (parse, map, GX gate, load) of N time-report rows into a "
         "fresh SQLite or PostgreSQL store; each run in its own process, one-off imports and migration excluded.",
     )
     parser.add_argument("--rows", type=int, default=100_000, help="time-report rows in the export (default 100000)")

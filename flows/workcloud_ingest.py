@@ -49,7 +49,7 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
 
     exports, skipped = read_workcloud_exports(folder, settings.database_url, tenant_id)
     if any(len(export.frame) >= IN_PROCESS_BELOW for export in exports):
-        start_workers_soon(settings.workers)  # the validating processes start while the gate runs
+        start_workers_soon(settings.workers)  # the validating processes start while the rows are cleaned
     reports = [FileReport(p.name, None, 0, 0, 0, 0, 0, 0, "skipped", "already loaded (same SHA-256)") for p in skipped]
     # Prefect walks every task argument, element by element, looking for futures to wait on; for
     # a 100,000-row file that takes longer than the load. quote() tells it there are none inside
@@ -59,8 +59,15 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
             reports.append(load_workcloud_export(settings.database_url, tenant_id, quote(export),
                                                  quote(MappedStream([], iter(()))), [], 0, actor, flow_run_id))
             continue
-        gate = quality_gate(quote(export.frame), f"workcloud_{export.kind}", ROW_COLUMN)
-        mapped = map_to_canonical(export.kind, quote(gate.valid), settings.workers, settings.store_is_postgres)
+        # The mapping hands the rows to the validating processes first, so that they work while
+        # the gate runs; the rows the gate holds back are then left out of what they give.
+        mapped = map_to_canonical(export.kind, quote(export.frame), settings.workers, settings.store_is_postgres)
+        try:
+            gate = quality_gate(quote(export.frame), f"workcloud_{export.kind}", ROW_COLUMN)
+        except BaseException:
+            mapped.close()
+            raise
+        mapped.hold_back(gate.held_back(export.frame, ROW_COLUMN))
         reports.append(
             load_workcloud_export(
                 settings.database_url, tenant_id, quote(export), quote(mapped), quote(gate.quarantined),

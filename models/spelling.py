@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -116,22 +117,40 @@ def spell_in_chunks(
     if workers < 1 or total < in_process_below:
         return (spell_rows(model, chunk, for_copy) for chunk in chunks)
     executor = pool(workers)
-    return _in_order(executor, [executor.submit(spell_rows, model, chunk, for_copy) for chunk in chunks])
+    return _InOrder(executor, [executor.submit(spell_rows, model, chunk, for_copy) for chunk in chunks])
 
 
-def _in_order(executor: ProcessPoolExecutor, pending: list[Future[SpelledRows]]) -> Iterator[SpelledRows]:
-    try:
-        for future in pending:
-            yield future.result()
-    except BrokenProcessPool as error:  # a worker died (killed, out of memory): the next batch gets a new pool
-        with _pools_lock:
-            for workers in [workers for workers, known in _pools.items() if known is executor]:
-                del _pools[workers]
-        raise RuntimeError("a process validating the rows died before it finished; nothing of this batch was "
-                           "stored (set LEDGERFLOW_WORKERS=0 to validate in the flow's own process)") from error
-    finally:  # the caller stopped early (an error on its side): nothing more to compute
-        for future in pending:
-            future.cancel()
+class _InOrder(Iterator[SpelledRows]):
+    """The chunks handed to the pool, in order, each as its worker finishes it.
+
+    Closed or dropped before the end (the caller failed, or gave up before it began), it cancels
+    the chunks no worker has begun: nothing more to compute."""
+
+    def __init__(self, executor: ProcessPoolExecutor, pending: list[Future[SpelledRows]]) -> None:
+        self._executor = executor
+        self._pending = deque(pending)
+
+    def __next__(self) -> SpelledRows:
+        if not self._pending:
+            raise StopIteration
+        try:
+            return self._pending.popleft().result()
+        except BaseException as error:
+            self.close()
+            if not isinstance(error, BrokenProcessPool):
+                raise
+            # A worker died (killed, out of memory): the next batch gets a new pool.
+            with _pools_lock:
+                for workers in [workers for workers, known in _pools.items() if known is self._executor]:
+                    del _pools[workers]
+            raise RuntimeError("a process validating the rows died before it finished; nothing of this batch was "
+                               "stored (set LEDGERFLOW_WORKERS=0 to validate in the flow's own process)") from error
+
+    def close(self) -> None:
+        while self._pending:
+            self._pending.popleft().cancel()
+
+    __del__ = close
 
 
 def usable_cores() -> int:

@@ -100,7 +100,7 @@ def load_workcloud_export(
 
         batch = Batch(tenant_id, "workcloud", entity, f"workcloud_{export.kind}", actor, flow_run_id, now)
         existing = stored_records(connection, entity, tenant_id, "workcloud", mapped.external_ids)
-        counts = _store(connection, batch, chunks(), len(mapped.external_ids), existing)
+        counts = _store(connection, batch, chunks(), len(mapped.external_ids) - len(mapped.held_back), existing)
         quarantine_rows = _quarantine_rows(name, issues, export.problems)
         add_to_quarantine(connection, tenant_id, "workcloud", batch.dataset, quarantine_rows, flow_run_id, now)
         held_back = len({row.row_number for row in quarantine_rows})

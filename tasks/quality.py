@@ -45,6 +45,10 @@ class GateResult:
     quarantined: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
 
+    def held_back(self, frame: pd.DataFrame, line_column: str) -> set[int]:
+        """The lines of `frame`, the batch the gate judged, that did not pass."""
+        return set(frame[line_column].tolist()) - set(self.valid[line_column].tolist())
+
 
 @cache
 def _context() -> Any:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -90,10 +91,41 @@ def test_a_worker_that_dies_fails_its_batch_and_the_next_batch_gets_a_new_pool()
     assert len(again) == 1 and len(again[0].row_hashes) == 3 and again[0].failures == {}
 
 
+class _Logged(BaseModel):
+    """A row that notes its validation in the file it names (a worker's work seen from the test)."""
+
+    log: str
+
+    @field_validator("log")
+    @classmethod
+    def _note(cls, value: str) -> str:
+        with open(value, "a") as log:
+            log.write("x")
+        time.sleep(0.02)
+        return value
+
+
+def test_chunks_given_up_before_they_are_taken_are_not_validated(tmp_path: Path) -> None:
+    """A stream closed after its first chunk (the gate failed, the load broke off) cancels what no
+    worker has begun. One worker takes the chunks in order, so once a task handed in after the
+    close has run, everything that would still run has run."""
+    log = str(tmp_path / "validated")
+    chunks = spell_in_chunks(_Logged, {"log": [log] * 40}, workers=1, chunk_size=1, in_process_below=0)
+    assert len(next(chunks).row_hashes) == 1
+    chunks.close()  # type: ignore[attr-defined]
+    spelling.pool(1).submit(os.getpid).result()
+    assert 1 <= len(Path(log).read_text()) <= 4  # the first chunk, and at most those already handed to the worker
+    assert list(chunks) == []
+
+
 def test_a_large_export_is_validated_by_the_pool_and_stored_whole(store_env: str, tmp_path: Path) -> None:
-    """20,010 time reports (above the in-process limit), two of them wrong only for the model."""
+    """20,010 time reports (above the in-process limit), two of them wrong only for the model and
+    one for the quality gate too, and one only for the gate: the workers validate them while the
+    gate runs, and only the gate's issues are kept, and neither is stored."""
     reports = list(time_reports(generate_company(seed=11), 20_010, 11))
     reports[5] |= {"date": "2025-02-30"}
+    reports[12_345] |= {"hours": "25"}
+    reports[15_000] |= {"hourly_rate": "+450"}  # the model would take it, the gate does not
     reports[20_000] |= {"hourly_rate": "450,555"}
     (tmp_path / "tid.csv").write_text(render(ExportKind.TIME_REPORTS, reports, "excel"), encoding="utf-8")
     spelling.stop_workers()
@@ -102,7 +134,7 @@ def test_a_large_export_is_validated_by_the_pool_and_stored_whole(store_env: str
     report = workcloud_ingest(directory=str(tmp_path)).files[0]
 
     assert multiprocessing.active_children() != []  # the flow started the pool's workers
-    assert (report.read, report.inserted, report.quarantined, report.status) == (20_010, 20_008, 2, "partial")
+    assert (report.read, report.inserted, report.quarantined, report.status) == (20_010, 20_006, 4, "partial")
     with open_store(store_env).connect() as connection:
         held = connection.execute(
             sa.select(quarantine.c.row_number, quarantine.c.error_code, quarantine.c.field)
@@ -113,13 +145,15 @@ def test_a_large_export_is_validated_by_the_pool_and_stored_whole(store_env: str
                       TIME_REPORTS.c.row_hash)
         ).all()
         chain = verify_chain(connection, "acme")
-    assert [tuple(row) for row in held] == [(7, "VAL-MODEL", "date"), (20_002, "VAL-MODEL", "hourly_rate")]  # + header
-    assert len(stored) == 20_008 and chain.ok
+    assert [tuple(row) for row in held] == [(7, "VAL-MODEL", "date"), (12_347, "VAL-RANGE", "hours"),
+                                            (15_002, "VAL-NUMBER", "hourly_rate"),
+                                            (20_002, "VAL-MODEL", "hourly_rate")]  # + header
+    assert len(stored) == 20_006 and chain.ok
     first = TimeReport.model_validate(reports[0])
     match = [row for row in stored if (row.employee, row.date, row.hours, row.hourly_rate)
              == (first.employee, first.date, first.hours, first.hourly_rate)]
     document = json.dumps(first.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert hashlib.sha256(document.encode()).hexdigest() in {row.row_hash for row in match}
     assert sum(row.hours for row in stored) == sum(TimeReport.model_validate(r).hours
-                                                   for n, r in enumerate(reports) if n not in (5, 20_000))
+                                                   for n, r in enumerate(reports) if n not in (5, 12_345, 15_000, 20_000))
 

@@ -174,6 +174,31 @@ def test_a_time_report_is_ranked_among_its_day_by_description_then_place_in_the_
     ]
 
 
+def test_a_report_keeps_its_id_when_a_sibling_held_back_by_the_gate_is_corrected(store_env: str, tmp_path: Path
+                                                                                 ) -> None:
+    """Ranks count every row of the file, the gate's held-back ones too: when the report with the
+    unreadable hours comes back corrected, it is new and its sibling is unchanged (not updated
+    into it, with the sibling stored again under a new id)."""
+    def export(day: int, montage_hours: str) -> Path:
+        folder = tmp_path / f"day{day}"
+        folder.mkdir()
+        (folder / "t.csv").write_text("Anställd;Projekt;Datum;Timmar;Beskrivning;Timpris\n"
+                                      "Lars Säck;1313;2025-10-01;4,5;Plåt;450\n"
+                                      f"Lars Säck;1313;2025-10-01;{montage_hours};Montage;450\n", encoding="utf-8")
+        return folder
+
+    first = workcloud_ingest(directory=str(export(1, "fyra"))).files[0]
+    second = workcloud_ingest(directory=str(export(2, "2"))).files[0]
+
+    assert (first.inserted, first.quarantined) == (1, 1)
+    assert (second.inserted, second.updated, second.unchanged, second.quarantined) == (1, 0, 1, 0)
+    with open_store(store_env).connect() as connection:
+        rows = connection.execute(sa.select(TIME_REPORTS.c.external_id, TIME_REPORTS.c.description)
+                                  .order_by(TIME_REPORTS.c.external_id)).all()
+    assert [tuple(row) for row in rows] == [("1313/2025-10-01/Lars Säck/0", "Montage"),
+                                            ("1313/2025-10-01/Lars Säck/1", "Plåt")]
+
+
 def test_numbers_lose_every_kind_of_space_and_take_a_decimal_point() -> None:
     values = pd.Series(["1 234,50", "1\u00a0234,50", "1\u202f234,5", "1\u2009000", " 7,5\t", "1\u3000000", None,
                         "12.5"], dtype=object)

@@ -5,7 +5,7 @@ to quarantine like a failed expectation while the rest go on. The validation its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -29,10 +29,25 @@ class MappedStream:
     """A large batch's mapping while it is being done: the external ids of all its rows, known at
     once, and its chunks (records spelled for the store, and issues), each as soon as it is
     validated, so that a load stores one chunk while the workers validate the next
-    (``models.spelling``). The chunks can be taken once."""
+    (``models.spelling``). The chunks can be taken once.
 
-    external_ids: list[str]
+    The mapping can start before the quality gate has judged the same rows, so that the workers
+    validate while the gate runs; the lines the gate then holds back are named by
+    :meth:`hold_back` before the chunks are taken, and the chunks leave out their records and
+    issues (the gate's issues say what is wrong with them)."""
+
+    external_ids: list[str]  # of every row, held back or not
     chunks: Iterator[Mapped[Spelled]]
+    held_back: set[int] = field(default_factory=set)  # source lines
+
+    def hold_back(self, lines: Iterable[int]) -> None:
+        self.held_back.update(lines)
+
+    def close(self) -> None:
+        """Give up the chunks not taken: the validation of those no worker has begun is cancelled."""
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def model_issues(broken: list[Broken], line: int | None, record: dict[str, Any], suggested_action: str) -> list[Issue]:

@@ -76,10 +76,13 @@ MAPPERS: dict[ExportKind, tuple[type[BaseModel], Callable[[pd.DataFrame], tuple[
 @gc_paused()
 def map_export(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None, for_copy: bool = False
                ) -> MappedStream:
-    """The rows of one WorkCloud export that passed the quality gate, on their way to canonical
-    records spelled for the store (with their columns as COPY text when `for_copy`: a PostgreSQL
-    store): the cleaning is done here, the validation by `workers` processes for a large export
-    (``models.spelling.spell_in_chunks``), whose chunks come as the stream is read."""
+    """The rows of one WorkCloud export on their way to canonical records spelled for the store
+    (with their columns as COPY text when `for_copy`: a PostgreSQL store): the cleaning is done
+    here, the validation by `workers` processes for a large export
+    (``models.spelling.spell_in_chunks``), whose chunks come as the stream is read. The flow
+    starts it before the quality gate and holds back the rows the gate fails
+    (:meth:`MappedStream.hold_back`); time reports are ranked among all the file's rows, so a
+    report's id does not change when a sibling held back today is corrected tomorrow."""
     if frame.empty:
         return MappedStream([], iter(()))
     model, prepare = MAPPERS[kind]
@@ -89,18 +92,28 @@ def map_export(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None
     # more than twice as fast as DataFrame.to_dict("records"), which boxes every cell on its own.
     columns = {name: prepared[name].astype(object).where(prepared[name].notna(), None).tolist()
                for name in prepared.columns if name != ROW_COLUMN}
-    return MappedStream(ids, _mapped(spell_in_chunks(model, columns, workers, for_copy=for_copy), ids, frame))
+    held_back: set[int] = set()  # the stream's: named by the caller once the gate has judged the rows
+    chunks = _mapped(spell_in_chunks(model, columns, workers, for_copy=for_copy), ids, frame, held_back)
+    return MappedStream(ids, chunks, held_back)
 
 
-def _mapped(chunks: Iterator[SpelledRows], ids: list[str], frame: pd.DataFrame) -> Iterator[Mapped[Spelled]]:
-    """Each validated chunk as records (with their external ids) and the issues of its failed rows."""
+def _mapped(chunks: Iterator[SpelledRows], ids: list[str], frame: pd.DataFrame, held_back: set[int]
+            ) -> Iterator[Mapped[Spelled]]:
+    """Each validated chunk as records (with their external ids) and the issues of its failed
+    rows, but those of the `held_back` lines (read as each chunk comes)."""
+    lines = frame[ROW_COLUMN].tolist()
     start = 0
     for chunk in chunks:
         size = len(chunk.row_hashes) + len(chunk.failures)
         mapped: Mapped[Spelled] = Mapped()
-        passed = [ids[start + offset] for offset in range(size) if offset not in chunk.failures]
-        mapped.records += map(Spelled, passed, chunk.row_hashes, chunk.documents, chunk.copy_fields)
+        passed = [start + offset for offset in range(size) if offset not in chunk.failures]
+        records = map(Spelled, [ids[p] for p in passed], chunk.row_hashes, chunk.documents, chunk.copy_fields)
+        if held_back:
+            records = (record for record, p in zip(records, passed, strict=True) if lines[p] not in held_back)
+        mapped.records += records
         for offset, broken in chunk.failures.items():
+            if lines[start + offset] in held_back:
+                continue
             source = frame.iloc[start + offset]
             mapped.issues += model_issues(broken, int(source[ROW_COLUMN]),
                                           source.drop(ROW_COLUMN).where(source.notna(), None).to_dict(),
