@@ -49,11 +49,15 @@ def test_the_pool_validates_and_spells_as_the_process_itself_does() -> None:
     rows[3] |= {"date": "2025-02-30"}  # a day that does not exist
     rows[17] |= {"hours": "0", "hourly_rate": "450.555"}  # two rules broken at once
     rows[38] |= {"hours": "25"}
+    rows[9] |= {"description": "Etapp\x1f2"}  # holds the separator columns travel joined by: its chunk goes as a list
 
     pooled = list(spell_in_chunks(TimeReport, _columns(rows), workers=2, chunk_size=7, in_process_below=0))
     local = list(spell_in_chunks(TimeReport, _columns(rows), workers=0, chunk_size=7))
+    for_copy = [list(spell_in_chunks(TimeReport, _columns(rows), workers=workers, chunk_size=7, in_process_below=0,
+                                     for_copy=True)) for workers in (2, 0)]
 
-    assert pooled == local
+    assert pooled == local and for_copy[0] == for_copy[1]
+    assert for_copy[0][1].copy_fields[2] == "Björn Säck\t131\t2025-08-10\t5.5\tEtapp\x1f2\t459.50"
     assert spelling.pool(2).submit(os.getpid).result() != os.getpid()  # the pool's chunks ran elsewhere
     assert [len(chunk.row_hashes) + len(chunk.failures) for chunk in pooled] == [7, 7, 7, 7, 7, 5]
     assert {n: chunk.failures for n, chunk in enumerate(pooled) if chunk.failures} == {
