@@ -263,6 +263,13 @@ def copy_text(value: str) -> str:
     return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
 
 
+def copy_texts(values: list[str]) -> list[str]:
+    """:func:`copy_text` of each; one search over them all finds that, as usual, none needs escaping."""
+    if not _COPY_SPECIAL.search("".join(values)):  # what COPY escapes are single characters
+        return values
+    return [copy_text(value) for value in values]
+
+
 @contextmanager
 def copy_writer(connection: sa.Connection, table: sa.Table, columns: Sequence[str]
                 ) -> Iterator[Callable[[Iterable[str]], None]]:

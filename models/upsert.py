@@ -31,7 +31,8 @@ from sqlalchemy.dialects import postgresql
 
 from models.audit import AuditRecorder
 from models.store import (
-    JsonText, copy_fields, copy_text, copy_writer, document_json, insert_rows, is_postgres, new_ids, read_document,
+    JsonText, copy_fields, copy_text, copy_texts, copy_writer, document_json, insert_rows, is_postgres, new_ids,
+    read_document,
 )
 from models.tables import Entity, integration_mappings, sync_conflicts
 
@@ -361,8 +362,8 @@ def _insert_new(
         """The same rows as lines of COPY text, from the columns the records were spelled with."""
         after_id = f"\t{copy_text(tenant_id)}\t{copy_text(system)}\t"
         moments = f"\t{now}\t{now}\t"  # a timestamp as psycopg spells one (no character COPY escapes)
-        for record, local_id in zip(fresh, local_ids, strict=True):
-            external_id = copy_text(record.external_id)
+        external_ids = copy_texts([record.external_id for record in fresh])
+        for record, local_id, external_id in zip(fresh, local_ids, external_ids, strict=True):
             yield f"{local_id}{after_id}{external_id}\t{record.row_hash}{moments}{record.copy_fields}\n"
 
     if is_postgres(connection) and all(record.copy_fields is not None for record in fresh):

@@ -187,7 +187,7 @@ def test_records_spelled_for_copy_are_stored_as_the_documents_store_them(databas
     rows hold the same text either way, control characters and backslashes included."""
     odd = TimeReport(employee="Åsa \\ Öberg\r\n", project="13\\14", date=dt.date(2025, 8, 2), hours=Decimal("0.25"),
                      description="a\tb\x0bc\x0cd\x08e ✓")
-    records = _reports(23) + [("1313/x", odd)]
+    records = _reports(23) + [("1313/x\ty\\z", odd)]  # an external id COPY must escape too
     for tenant, for_copy in (("copy", True), ("rows", False)):
         with open_store(database_url).begin() as connection:
             spelled_ = [spell(e, m, for_copy=for_copy) for e, m in records]
