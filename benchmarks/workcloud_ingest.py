@@ -30,6 +30,12 @@ run loads it into a fresh store: a new SQLite file, or a new PostgreSQL schema t
 dropped afterwards. Every child checks that the load reports ``inserted == N``; a
 discrepancy is printed loudly and makes the script exit non-zero.
 
+Each child also counts the CPU seconds spent while the clock ran: the flow's process (all its
+threads), the validating workers, and, when the PostgreSQL server runs on this machine, the
+server's processes. Their sum divided by the cores is the least time any run could take on this
+machine if no core ever waited; the figure says how far the pipeline is from that, and what
+the rows/s target asks of the CPU.
+
 With ``--floor`` each child also measures the database's own share: the rows the load wrote to
 the large table (time reports; bulk records have no mapping rows and one audit event), already in the
 database's format, are written once more into a second fresh store with the same tables and
@@ -148,7 +154,8 @@ def main_parent(args: argparse.Namespace) -> int:
                   f"(after warm-up {result['baseline_rss_mib']:.0f}) "
                   f"workers_peak_rss_mib={result['workers_peak_mib']:.0f} "
                   f"pool_start={result['pool_start_s']:.2f}s inserted={result['report']['inserted']} "
-                  f"quarantined={result['report']['quarantined']}", flush=True)
+                  f"quarantined={result['report']['quarantined']} cpu_s="
+                  + ",".join(f"{part}:{seconds:.2f}" for part, seconds in result["cpu_s"].items()), flush=True)
 
     ok = all(r["correct"] for r in results)
     median_rate = statistics.median(r["rows_per_s"] for r in results)
@@ -170,6 +177,12 @@ def main_parent(args: argparse.Namespace) -> int:
           f"workers) all_processes_peak_mib={peak + workers_peak:.0f} runs={args.runs}")
     print(f"workcloud_ingest {args.database} pool_start_s={statistics.median(r['pool_start_s'] for r in results):.2f} "
           f"(once per process, outside the clock) runs={args.runs}")
+    cpu = {part: statistics.median(r["cpu_s"][part] for r in results) for part in results[0]["cpu_s"]}
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    print(f"workcloud_ingest {args.database} rows={args.rows} median_cpu_s "
+          + " ".join(f"{part}={seconds:.2f}" for part, seconds in cpu.items())
+          + f" total={sum(cpu.values()):.2f} (on {cores} cores no run can take less than "
+          f"{sum(cpu.values()) / cores:.2f} s: {args.rows * cores / sum(cpu.values()):,.0f} rows/s) runs={args.runs}")
     if args.floor:
         median_floor = statistics.median(r["floor_s"] for r in results)
         print(f"workcloud_ingest {args.database} rows={args.rows} database_floor_s={median_floor:.3f} "
@@ -187,9 +200,8 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _descendants_peak_mib() -> float:
-    """The peak memory of every process below this one (the forkserver and the validating
-    workers), summed: shared pages are counted in each, so the sum errs on the high side."""
+def _descendants() -> list[int]:
+    """The processes below this one: the forkserver and the validating workers."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -197,16 +209,60 @@ def _descendants_peak_mib() -> float:
             children.setdefault(int(rest.rsplit(")", 1)[1].split()[1]), []).append(int(pid))
         except (OSError, IndexError, ValueError):
             continue
-    total, todo = 0.0, list(children.get(os.getpid(), []))
+    found, todo = [], list(children.get(os.getpid(), []))
     while todo:
         pid = todo.pop()
+        found.append(pid)
         todo += children.get(pid, [])
+    return found
+
+
+def _descendants_peak_mib() -> float:
+    """The peak memory of every process below this one, summed: shared pages are counted in each,
+    so the sum errs on the high side."""
+    total = 0.0
+    for pid in _descendants():
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
         total += next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0.0)
     return total
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes have used so far (those that are gone count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_processes() -> list[int]:
+    """The local PostgreSQL server's processes (backends, WAL and background writers), if this
+    machine runs it and lets us see them; the database's CPU share is theirs."""
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip().startswith("postgres"):
+                found.append(int(comm.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _cpu_snapshot(database: str) -> dict[str, float]:
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    snapshot = {"flow": own.ru_utime + own.ru_stime, "workers": _cpu_seconds(_descendants())}
+    if database == "postgresql":
+        snapshot["database"] = _cpu_seconds(_postgres_processes())
+    return snapshot
 
 
 def _database_floor(url: str, floor_url: str) -> float:
@@ -290,6 +346,7 @@ def main_child(args: argparse.Namespace) -> int:
 
     stages: dict[str, float] = {}
     path = Path(args.csv)
+    cpu_before = _cpu_snapshot(engine.dialect.name)
     export = timed("parse", lambda: read_export(path, path.read_bytes()))
     if export.error or export.kind is None:
         raise SystemExit(f"the export could not be read: {export.error}")
@@ -302,6 +359,8 @@ def main_child(args: argparse.Namespace) -> int:
         "benchmark/workcloud_ingest", None,
     )
     total = sum(stages.values())
+    cpu_after = _cpu_snapshot(engine.dialect.name)
+    cpu = {part: cpu_after[part] - cpu_before[part] for part in cpu_before}
     peak = _rss_mib()
     workers_peak = _descendants_peak_mib()
     if profiles:
@@ -357,6 +416,7 @@ def main_child(args: argparse.Namespace) -> int:
                 "stored": stored,
                 "correct": not problems,
                 "floor_s": floor,
+                "cpu_s": cpu,
             }
         )
     )
