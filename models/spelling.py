@@ -19,13 +19,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from models.store import gc_paused
-from models.upsert import spell
+from models.upsert import list_adapter, spelled
 
 CHUNK = 10_000  # rows per task of a worker: small enough that the first results come early
 IN_PROCESS_BELOW = 20_000  # rows: a smaller batch is validated where it is; the pool's start costs about 0.6 s
@@ -40,7 +39,7 @@ def validate_batch(
     """Validate all rows at once; on failure, find the failing rows and validate the rest again.
 
     Returns a model per row (None for a row that failed) and, by position, the rules each failed row broke."""
-    adapter = _adapter(model)
+    adapter = list_adapter(model)
     try:
         return list(adapter.validate_python(rows)), {}
     except ValidationError as error:
@@ -58,11 +57,6 @@ def validate_batch(
     for position, item in zip(good_positions, good, strict=True):
         models[position] = item
     return models, failures
-
-
-@cache
-def _adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
-    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -86,16 +80,9 @@ def spell_rows(model: type[BaseModel], columns: Mapping[str, list[Any]], for_cop
     with gc_paused():
         rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
         models, failures = validate_batch(model, rows)
-        row_hashes: list[str] = []
-        documents: list[str] = []
-        copy_fields: list[str | None] = []
-        for item in models:
-            if item is not None:
-                spelled = spell("", item, for_copy=for_copy)
-                row_hashes.append(spelled.row_hash)
-                documents.append(spelled.document)
-                copy_fields.append(spelled.copy_fields)
-    return SpelledRows(row_hashes, documents, copy_fields, failures)
+        records = spelled([("", item) for item in models if item is not None], for_copy=for_copy)
+    return SpelledRows([r.row_hash for r in records], [r.document for r in records], [r.copy_fields for r in records],
+                       failures)
 
 
 def spell_in_chunks(

@@ -29,7 +29,7 @@ from models.bookkeeping import (
 )
 from models.store import gc_paused, is_postgres, open_store
 from models.tables import ENTITIES, Entity, bank_imports
-from models.upsert import LOAD_CHUNK, Known, LoadCounts, Spelled, spell, spelled, stored_records, upsert_chunks
+from models.upsert import LOAD_CHUNK, Known, LoadCounts, Spelled, spelled, stored_records, upsert_chunks
 from tasks import progress
 from tasks.extract import Fetched
 from tasks.mapping.bank import as_distinct, canonical_transactions
@@ -294,7 +294,7 @@ def load_bank_statement(
             new_amounts += [k.transaction.amount for k in new]
             if not dry_run:
                 batch = Batch(tenant_id, system, entity, "bank_transactions", actor, flow_run_id, dt.datetime.now(dt.UTC))
-                _load(connection, batch, [spell(k.external_id, k.transaction, for_copy=for_copy) for k in new], [],
+                _load(connection, batch, spelled([(k.external_id, k.transaction) for k in new], for_copy=for_copy), [],
                       report_progress=False, existing=stored)
             done += len(keyed)
             progress.report("sparar", done, statement.rows)
