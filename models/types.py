@@ -8,34 +8,29 @@ silently rounded amount is a wrong amount.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 TWO_PLACES = Decimal("0.01")
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # what the store's integer columns hold
 ONE = Decimal(1)
-
-
-def _to_decimal(value: Any) -> Any:
-    """Accept int, str and Decimal as given; floats through their shortest repr (2500000.0 -> 2500000)."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            return value  # let pydantic report the field as "not a valid decimal"
-    return value
+# What the store's NUMERIC(18, 2) and NUMERIC(18, 6) columns hold. A larger amount would fail the
+# whole load at the database, and a quantity with more places would be rounded by it without a word.
+MONEY_LIMIT = Decimal(10) ** 16
+QUANTITY_LIMIT = Decimal(10) ** 12
+QUANTITY_PLACES = 6
 
 
 def _two_places(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("amount must be a finite number")
+    if abs(value) >= MONEY_LIMIT:
+        raise ValueError(f"amount {value} is out of range: at most 16 digits before the decimal point")
     quantized = value.quantize(TWO_PLACES)
     if quantized != value:
         raise ValueError(f"amount {value} has more than 2 decimals (INT-01-DQ-002)")
@@ -55,9 +50,10 @@ def is_money(metadata: list[Any]) -> bool:
     return any(getattr(m, "func", None) is _two_places for m in metadata)
 
 
+# Text, integers, floats (through their shortest repr: 2500000.0 -> 2500000.0) and decimals are
+# read by pydantic itself; the validators only add the rules of the store and of DQ-002.
 Money = Annotated[
     Decimal,
-    BeforeValidator(_to_decimal),
     AfterValidator(_two_places),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
@@ -69,15 +65,19 @@ def _normalised(value: Decimal) -> Decimal:
     audited states read the same after a round trip through the database."""
     if not value.is_finite():
         raise ValueError("quantity must be a finite number")
+    if abs(value) >= QUANTITY_LIMIT:
+        raise ValueError(f"quantity {value} is out of range: at most 12 digits before the decimal point")
     if not value:
         return Decimal(0)
     normal = value.normalize()
-    return normal.quantize(ONE) if normal.as_tuple().exponent > 0 else normal  # 1E+1 -> 10
+    exponent = normal.as_tuple().exponent
+    if exponent < -QUANTITY_PLACES:  # type: ignore[operator]  (finite: an int)
+        raise ValueError(f"quantity {value} has more than {QUANTITY_PLACES} decimals")
+    return normal.quantize(ONE) if exponent > 0 else normal  # type: ignore[operator]  # 1E+1 -> 10
 
 
 Quantity = Annotated[
     Decimal,
-    BeforeValidator(_to_decimal),
     AfterValidator(_normalised),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from models.documents import Attachment
@@ -19,6 +20,7 @@ from models.ledger import JournalEntry
 from models.operations import AuditEvent
 from models.parties import Address, Employee
 from models.payments import BankTransaction, Payment
+from models.products import Product
 from models.raindance import Faktura, Konteringsrad
 
 FORTNOX_SUPPLIER_INVOICE = (
@@ -217,6 +219,57 @@ def test_money_with_three_decimals_is_rejected() -> None:
     with pytest.raises(ValidationError, match="more than 2 decimals"):
         BankTransaction.model_validate(row | {"amount": 10.005})
     assert BankTransaction.model_validate(row | {"amount": "-125.5"}).amount == Decimal("-125.50")
+
+
+@pytest.mark.parametrize("amount", ["10000000000000000", "-99999999999999999999999999999.99", "1E+400", 10**30])
+def test_an_amount_the_store_cannot_hold_is_a_validation_error_not_a_crash(amount: Any) -> None:
+    """NUMERIC(18, 2) holds 16 digits before the point: a larger amount is reported on its row
+    (it used to raise decimal.InvalidOperation past 28 digits, and fail the load at the database
+    below that)."""
+    row = {"account": "1930", "booking_date": "2025-01-15", "currency": "SEK", "description": "Insättning",
+           "bank": "ica", "status": "booked"}
+    with pytest.raises(ValidationError, match="out of range: at most 16 digits before the decimal point"):
+        BankTransaction.model_validate(row | {"amount": amount})
+
+
+PRODUCT = {"product_number": "A1", "name": "Skruv", "unit": "st", "sales_price": "1.50", "vat_code": "MP1",
+           "revenue_account_number": "3001", "inventory_enabled": True, "is_active": True}
+
+
+@pytest.mark.parametrize(("quantity", "message"), [
+    ("0.1234567", "more than 6 decimals"), ("1E-400", "more than 6 decimals"),
+    ("1000000000000", "out of range: at most 12 digits"), ("1E+400", "out of range: at most 12 digits"),
+])
+def test_a_quantity_the_store_would_round_or_refuse_is_rejected(quantity: str, message: str) -> None:
+    """NUMERIC(18, 6) would round a seventh decimal away without a word."""
+    with pytest.raises(ValidationError, match=message):
+        Product.model_validate(PRODUCT | {"stock_quantity": quantity})
+
+
+def test_the_largest_amount_and_quantity_are_stored_as_given(database_url: str) -> None:
+    """PostgreSQL holds the full width exactly. SQLite keeps NUMERIC as a binary float, exact to
+    15 significant digits: the embedded store is for trying ledgerflow out, not for amounts of
+    ten thousand billion."""
+    from models.audit import AuditRecorder
+    from models.store import open_store
+    from models.tables import ENTITIES
+    from models.upsert import spelled, upsert
+
+    exact = ("-9999999999999999.99", "999999999999.000001") if database_url.startswith("postgresql") \
+        else ("-9999999999999.99", "999999999.000001")
+    row = {"account": "1930", "booking_date": "2025-01-15", "currency": "SEK", "description": "Insättning",
+           "bank": "ica", "status": "booked"}
+    largest = BankTransaction.model_validate(row | {"amount": exact[0]})
+    product = Product.model_validate(PRODUCT | {"stock_quantity": exact[1]})
+    with open_store(database_url).begin() as connection:
+        audit = AuditRecorder("acme", "test")
+        upsert(connection, ENTITIES["bank_transaction"], "acme", "ica", spelled([("tx", largest)], for_copy=True), audit)
+        upsert(connection, ENTITIES["product"], "acme", "fortnox", spelled([("A1", product)]), audit)
+        audit.flush(connection)
+    with open_store(database_url).connect() as connection:
+        amount = connection.execute(sa.select(ENTITIES["bank_transaction"].table.c.amount)).scalar_one()
+        quantity = connection.execute(sa.select(ENTITIES["product"].table.c.stock_quantity)).scalar_one()
+    assert (amount, quantity) == (Decimal(exact[0]), Decimal(exact[1]))
 
 
 def test_currency_is_normalised_and_checked() -> None:
