@@ -22,9 +22,9 @@ import time
 
 from connectors.sandbox.payments import external_ids, generate_payments
 from models.audit import AuditRecorder
-from models.store import open_store
+from models.store import is_postgres, open_store
 from models.tables import ENTITIES
-from models.upsert import upsert_in_chunks
+from models.upsert import spelled, upsert_in_chunks
 from tasks.reconciliation.payments import match_payments
 
 from stores import scratch_store  # benchmarks/stores.py (run as a script, this folder is on the path)
@@ -49,7 +49,8 @@ def main() -> None:
             audit = AuditRecorder(TENANT, "benchmark")
             for entity, records in (("invoice", payments.invoices), ("supplier_invoice", payments.supplier_invoices),
                                     ("bank_transaction", payments.transactions)):
-                upsert_in_chunks(connection, ENTITIES[entity], TENANT, "sandbox", records, audit)
+                upsert_in_chunks(connection, ENTITIES[entity], TENANT, "sandbox",
+                                 spelled(records, for_copy=is_postgres(connection)), audit)
             if options.database == "postgres":
                 connection.exec_driver_sql("ANALYZE")
         loaded = time.perf_counter()
