@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from models.store import gc_paused
+from models.store import UNIT_SEPARATOR, gc_paused, joined
 from models.upsert import list_adapter, spelled
 
 CHUNK = 10_000  # rows per task of a worker: small enough that the first results come early
@@ -108,15 +108,12 @@ def spell_in_chunks(
                                                                       chunk.items()}, for_copy) for chunk in chunks])
 
 
-# Between the processes, a list of texts travels as one text joined by a separator no value holds:
-# pickle copies one string at the cost of a memcpy, where it spends a call on each of 10,000 (a
-# quarter of a second of the flow's process per 100,000 rows, and as much again in the workers).
-_SEPARATOR = "\x1f"  # the unit separator: JSON and COPY text escape it, a CSV cell practically never holds it
-
-
+# Between the processes, a list of texts travels as one (models.store.joined): pickle copies one
+# string at the cost of a memcpy, where it spends a call on each of 10,000 (a quarter of a second
+# of the flow's process per 100,000 rows, and as much again in the workers).
 @dataclass(frozen=True)
 class _Packed:
-    text: str  # the values joined by _SEPARATOR, a None as ""
+    text: str  # the values joined, a None as ""
     nulls: list[int]  # the positions of the Nones
 
 
@@ -124,16 +121,16 @@ def _pack(values: list[Any]) -> list[Any] | _Packed:
     """`values` as one text, or as they are if one is neither text nor None or holds the separator."""
     nulls = [position for position, value in enumerate(values) if value is None]
     try:
-        text = _SEPARATOR.join(["" if value is None else value for value in values] if nulls else values)
+        text = joined(["" if value is None else value for value in values] if nulls else values)
     except TypeError:  # a value that is no text
         return values
-    return _Packed(text, nulls) if values and text.count(_SEPARATOR) == len(values) - 1 else values
+    return values if text is None else _Packed(text, nulls)
 
 
 def _unpack(packed: list[Any] | _Packed) -> list[Any]:
     if not isinstance(packed, _Packed):
         return packed
-    values: list[Any] = packed.text.split(_SEPARATOR)
+    values: list[Any] = packed.text.split(UNIT_SEPARATOR)
     for position in packed.nulls:
         values[position] = None
     return values

@@ -31,8 +31,8 @@ from sqlalchemy.dialects import postgresql
 
 from models.audit import AuditRecorder
 from models.store import (
-    JsonText, copy_fields, copy_text, copy_texts, copy_writer, document_json, insert_rows, is_postgres, new_ids,
-    read_document,
+    UNIT_SEPARATOR, JsonText, copy_fields, copy_text, copy_texts, copy_writer, document_json, insert_rows, is_postgres,
+    joined, new_ids, read_document,
 )
 from models.tables import Entity, integration_mappings, sync_conflicts
 
@@ -49,7 +49,6 @@ class LoadCounts:
 
 
 _ROW_COLUMNS = ("id", "tenant_id", "source_system", "external_id", "row_hash", "created_at", "updated_at")
-_SEPARATOR = "\x1f"  # the unit separator: not in ids, names or dates
 
 
 def id_chunks(connection: sa.Connection, values: list[str]) -> Iterator[list[str]]:
@@ -64,9 +63,8 @@ def among(connection: sa.Connection, column: sa.Column[Any], values: list[str]) 
     one text split by the server, which saves psycopg quoting each element (a third of a second
     for 100,000 ids), unless a value holds the separator itself."""
     if is_postgres(connection):
-        joined = _SEPARATOR.join(values)
-        if joined.count(_SEPARATOR) == len(values) - 1:
-            return column == sa.any_(sa.func.string_to_array(sa.bindparam(None, joined, type_=sa.Text), _SEPARATOR))
+        if (text := joined(values)) is not None:
+            return column == sa.any_(sa.func.string_to_array(sa.bindparam(None, text, type_=sa.Text), UNIT_SEPARATOR))
         return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
 
@@ -128,11 +126,6 @@ def list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
 def _columns_of(model: type[BaseModel]) -> tuple[str, ...]:
     """A model's columns in a spelled record's ``copy_fields``: its fields, then its computed fields."""
     return (*model.model_fields, *model.model_computed_fields)
-
-
-def row_hash(model: BaseModel) -> str:
-    """The row hash a record is stored under: what tells a changed record from an unchanged one."""
-    return spell("", model).row_hash
 
 
 @dataclass(frozen=True)
@@ -383,7 +376,9 @@ def _insert_new(
         for record, local_id, external_id in zip(fresh, local_ids, external_ids, strict=True):
             yield f"{local_id}{after_id}{external_id}\t{record.row_hash}{moments}{record.copy_fields}\n"
 
-    if is_postgres(connection) and all(record.copy_fields is not None for record in fresh):
+    if not fresh:  # every record is stored already: nothing to send (not even an empty COPY)
+        pass
+    elif is_postgres(connection) and all(record.copy_fields is not None for record in fresh):
         new_rows.copy(lines())
     else:
         new_rows.finish()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,7 +29,9 @@ from models.bookkeeping import (
 )
 from models.store import gc_paused, is_postgres, open_store
 from models.tables import ENTITIES, Entity, bank_imports
-from models.upsert import LOAD_CHUNK, Known, LoadCounts, Spelled, spelled, stored_records, upsert_chunks
+from models.upsert import (
+    LOAD_CHUNK, Known, LoadCounts, Spelled, spelled, stored_records, upsert_chunks, upsert_in_chunks,
+)
 from tasks import progress
 from tasks.extract import Fetched
 from tasks.mapping.bank import as_distinct, canonical_transactions
@@ -100,7 +102,9 @@ def load_workcloud_export(
 
         batch = Batch(tenant_id, "workcloud", entity, f"workcloud_{export.kind}", actor, flow_run_id, now)
         existing = stored_records(connection, entity, tenant_id, "workcloud", mapped.external_ids)
-        counts = _store(connection, batch, chunks(), len(mapped.external_ids) - len(mapped.held_back), existing)
+        audit, on_chunk = _recorders(batch, len(mapped.external_ids) - len(mapped.held_back))
+        with gc_paused():
+            counts = upsert_chunks(connection, entity, tenant_id, "workcloud", chunks(), audit, existing, now, on_chunk)
         quarantine_rows = _quarantine_rows(name, issues, export.problems)
         add_to_quarantine(connection, tenant_id, "workcloud", batch.dataset, quarantine_rows, flow_run_id, now)
         held_back = len({row.row_number for row in quarantine_rows})
@@ -198,27 +202,21 @@ def _load(
     chunks, so a large file does not need memory in proportion to its size. The progress of
     storing is reported per chunk unless the caller reports it itself; `existing` is what the
     caller has already looked up of the records (``models.upsert.upsert_in_chunks``)."""
-    if existing is None:
-        existing = stored_records(connection, batch.entity, batch.tenant_id, batch.system,
-                                  [record.external_id for record in records])
-    chunks = (records[start : start + LOAD_CHUNK] for start in range(0, len(records), LOAD_CHUNK))
-    counts = _store(connection, batch, chunks, len(records), existing, report_progress=report_progress)
+    audit, on_chunk = _recorders(batch, len(records), report_progress)
+    with gc_paused():
+        counts = upsert_in_chunks(connection, batch.entity, batch.tenant_id, batch.system, records, audit, batch.now,
+                                  on_chunk=on_chunk, existing=existing)
     add_to_quarantine(connection, batch.tenant_id, batch.system, batch.dataset, quarantine_rows, batch.flow_run_id,
                       batch.now)
     return counts
 
 
-def _store(
-    connection: sa.Connection, batch: Batch, chunks: Iterable[list[Spelled]], total: int, existing: dict[str, Known],
-    *, report_progress: bool = True,
-) -> LoadCounts:
-    """Upsert and audit a batch's chunks (``models.upsert.upsert_chunks``), reporting the progress
-    of storing `total` records unless the caller reports it itself."""
-    audit = AuditRecorder(batch.tenant_id, batch.actor)
+def _recorders(batch: Batch, total: int, report_progress: bool = True
+               ) -> tuple[AuditRecorder, Callable[[int], None] | None]:
+    """A load's audit recorder, and what reports the progress of storing `total` records (none
+    when the caller reports it itself)."""
     on_chunk = (lambda done: progress.report("sparar", done, total)) if report_progress else None
-    with gc_paused():
-        return upsert_chunks(connection, batch.entity, batch.tenant_id, batch.system, chunks, audit, existing,
-                             batch.now, on_chunk)
+    return AuditRecorder(batch.tenant_id, batch.actor), on_chunk
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from pydantic import BaseModel
 from connectors import fortnox as fx
 from models.store import canonical_json, open_store
 from models.tables import ENTITIES, Entity, integration_mappings, quarantine, sync_logs
-from models.upsert import row_hash
+from models.upsert import spelled
 from tasks.mapping.fortnox import DATASETS, Dataset, map_records
 from tasks.reconciliation.report import Figure, Period, Section, as_utc, group_digits
 
@@ -424,11 +424,12 @@ def drift(connection: sa.Connection, tenant: str, target: Target, records: Itera
                 "synced_until": since, "note": note}
 
     headline = target.headline[0]
-    for remote_id, model in mapped.records:
+    remote_hashes = [record.row_hash for record in spelled(mapped.records)]  # the hashes an import would store
+    for (remote_id, model), remote_hash in zip(mapped.records, remote_hashes, strict=True):
         known = stored.get(remote_id)
         if known is None:
             rows.append(row("created_remotely", remote_id, None, headline, None, getattr(model, headline)))
-        elif known.row_hash != row_hash(model):
+        elif known.row_hash != remote_hash:
             local_values, remote_values = known.model.model_dump(mode="json"), model.model_dump(mode="json")
             rows += [row("changed_remotely", remote_id, known, name, local_values[name], remote_values[name])
                      for name in target.entity.fields if getattr(known.model, name) != getattr(model, name)]
