@@ -13,9 +13,13 @@ cold  the whole command a person or a scheduler runs, ``ledgerflow run workcloud
       server, the flow run. PREFECT_HOME is a temp folder reused across the runs, so only the
       first run pays for creating Prefect's database (and the ledgerflow SQLite store's
       migration); that first run is reported on its own line, the median is over the others.
+      The command sends no flow-run heartbeats (no Prefect server is configured; see
+      ``flows/prefect_runtime.py``).
 warm  one process that has started ``prefect.testing.utilities.prefect_test_harness()`` once
       calls ``workcloud_ingest(directory=EMPTY)`` repeatedly: the per-run bookkeeping alone.
-      The first call (imports, first task registration) is reported on its own line.
+      The first call (imports, first task registration) is reported on its own line. Timed
+      twice: with Prefect's heartbeats, as a deployment on a server runs, and without, as an
+      ad hoc command runs. The difference is the wait for the heartbeat thread at the end.
 
 The environment is made hermetic: PREFECT_API_URL, PREFECT_API_KEY and PREFECT_PROFILE are
 removed (so no real server is contacted), analytics are off, and the commands run in a temp
@@ -102,9 +106,21 @@ def measure_warm(runs: int, tmpdir: Path, empty: Path) -> dict[str, object]:
     return json.loads(result.read_text())
 
 
+def _time_runs(runs: int, empty: str) -> list[float]:
+    from flows.workcloud_ingest import workcloud_ingest
+
+    times: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        workcloud_ingest(directory=empty)
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def warm_child(args: argparse.Namespace) -> int:
     """In this process: start the test harness once, then time `runs` flow runs after one untimed call."""
     started = time.perf_counter()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.workcloud_ingest import workcloud_ingest
@@ -118,12 +134,11 @@ def warm_child(args: argparse.Namespace) -> int:
         first = time.perf_counter() - started
         if summary.files:
             raise SystemExit(f"expected an empty folder, the flow reported {summary.files}")
-        times: list[float] = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            workcloud_ingest(directory=args.empty)
-            times.append(time.perf_counter() - started)
-    Path(args.result).write_text(json.dumps({"imports": imported, "harness": harness, "first": first, "times": times}))
+        times = _time_runs(args.runs, args.empty)
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            quiet = _time_runs(args.runs, args.empty)
+    Path(args.result).write_text(json.dumps({"imports": imported, "harness": harness, "first": first, "times": times,
+                                             "no_heartbeats": quiet}))
     return 0
 
 
@@ -135,14 +150,16 @@ def main(args: argparse.Namespace) -> int:
         first, cold = measure_cold(args.runs, tmpdir, empty)
         warm = measure_warm(args.runs, tmpdir, empty)
 
-    warm_times: list[float] = warm["times"]  # type: ignore[assignment]
     print(f"flow_overhead cold_cli first_run_s={first:.2f} (includes creating Prefect's database)")
     print(f"flow_overhead cold_cli median_s={statistics.median(cold):.2f} min_s={min(cold):.2f} "
           f"max_s={max(cold):.2f} runs={len(cold)}")
     print(f"flow_overhead warm_in_process first_call_s={warm['first']:.3f} imports_s={warm['imports']:.2f} "
           f"test_harness_start_s={warm['harness']:.2f}")
-    print(f"flow_overhead warm_in_process median_s_per_flow_run={statistics.median(warm_times):.3f} "
-          f"min_s={min(warm_times):.3f} max_s={max(warm_times):.3f} runs={len(warm_times)}")
+    for label, key in (("heartbeats=on (a deployment's default)", "times"),
+                       ("heartbeats=off (an ad hoc command)", "no_heartbeats")):
+        runs: list[float] = warm[key]  # type: ignore[assignment]
+        print(f"flow_overhead warm_in_process median_s_per_flow_run={statistics.median(runs):.3f} "
+              f"min_s={min(runs):.3f} max_s={max(runs):.3f} runs={len(runs)} {label}")
     return 0
 
 

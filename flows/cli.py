@@ -21,6 +21,7 @@ from flows.cli_ops import alerts_app, metrics_app, retention_app  # noqa: E402
 from flows.cli_reports import report_app  # noqa: E402
 from flows.serve import serve_command  # noqa: E402
 from flows.console import console  # noqa: E402
+from flows.prefect_runtime import ad_hoc_runs  # noqa: E402
 from flows.settings import Settings  # noqa: E402
 
 app = typer.Typer(help="ledgerflow: Nordic finance data pipelines on Prefect.", no_args_is_help=True)
@@ -44,6 +45,12 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(retention_app, name="retention")
 app.add_typer(report_app, name="report")
 app.command("serve")(serve_command)
+
+
+@app.callback()
+def _command(ctx: typer.Context) -> None:
+    # A command without a Prefect server runs its flows on a temporary one: no heartbeats there.
+    ctx.with_resource(ad_hoc_runs())
 
 Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
 
@@ -94,7 +101,10 @@ def run_workcloud_ingest(
     from flows.console import print_ingest
     from flows.workcloud_ingest import workcloud_ingest
 
-    summary = workcloud_ingest(directory=str(directory) if directory else None, tenant=tenant)
+    folder = directory or Settings().workcloud_dir
+    if not folder.is_dir():  # said before Prefect's temporary server takes seconds to start
+        raise typer.BadParameter(f"{folder} is not a folder (set LEDGERFLOW_WORKCLOUD_DIR or --dir)", param_hint="--dir")
+    summary = workcloud_ingest(directory=str(folder), tenant=tenant)
     print_ingest(summary)
     if any(r.status == "failed" for r in summary.files):
         raise typer.Exit(1)

@@ -39,6 +39,9 @@ def progress_bar() -> Iterator[Listener]:
 
 
 def print_ingest(summary: IngestSummary) -> None:
+    if not summary.files:
+        console.print(f"WorkCloud ingest, tenant {summary.tenant}: no exports (*.csv, *.txt) in the folder")
+        return
     table = Table("file", "kind", "read", "held back", "new", "changed", "same", "warn", "status",
                   title=f"WorkCloud ingest, tenant {summary.tenant}")
     for r in summary.files:

@@ -71,10 +71,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # 
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """Prefect's test server, started once for the whole session (it takes ~20 s)."""
+    """Prefect's test server, started once for the whole session (it takes ~20 s).
+
+    Flow-run heartbeats are off: each run would otherwise wait up to a second for Prefect's
+    heartbeat thread to wake (see flows/prefect_runtime.py), and no test watches them.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=120), \
+            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 
 

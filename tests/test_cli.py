@@ -37,3 +37,36 @@ def test_sandbox_writes_three_exports(tmp_path) -> None:  # type: ignore[no-unty
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["projektregister.csv", "tidrapporter.csv", "workorders.csv"]
     assert len((tmp_path / "tidrapporter.csv").read_text(encoding="utf-8").splitlines()) == 6
+
+
+def test_ad_hoc_runs_turn_heartbeats_off_only_without_a_prefect_server() -> None:
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+    from flows.prefect_runtime import ad_hoc_runs
+
+    def heartbeat() -> int | None:
+        return get_current_settings().flows.heartbeat_frequency
+
+    # Prefect's default (180 s), whatever the session's harness set; first no server, then one.
+    with temporary_settings(updates={PREFECT_API_URL: None}, restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
+        assert heartbeat() == 180
+        with ad_hoc_runs() as turned_off:
+            assert (turned_off, heartbeat()) == (True, None)
+        assert heartbeat() == 180
+    with temporary_settings(updates={PREFECT_API_URL: "http://prefect.example:4200/api"},
+                            restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
+        with ad_hoc_runs() as turned_off:
+            assert (turned_off, heartbeat()) == (False, 180)
+
+
+def test_workcloud_ingest_refuses_a_missing_folder_before_starting_prefect(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["run", "workcloud-ingest", "--dir", str(tmp_path / "nowhere")],
+                                env={"COLUMNS": "400"})  # rich would wrap the long path in its error box
+    assert result.exit_code == 2
+    assert f"Invalid value for --dir: {tmp_path / 'nowhere'} is not a folder" in result.output
+
+
+def test_workcloud_ingest_of_an_empty_folder_says_so(tmp_path, store_env: str) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["run", "workcloud-ingest", "--dir", str(tmp_path), "--tenant", "acme"])
+    assert result.exit_code == 0, result.output
+    assert "WorkCloud ingest, tenant acme: no exports (*.csv, *.txt) in the folder" in result.output
