@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -366,11 +367,18 @@ def test_a_model_that_can_hold_floats_keeps_json_dumps_spelling() -> None:
     )
 
 
-def test_new_ids_are_random_version_4_uuids_in_ascending_order() -> None:
+def test_new_ids_are_version_7_uuids_in_ascending_order_across_calls() -> None:
+    before = time.time_ns() // 1_000_000
     ids = new_ids(5000)
+    later = new_ids(3)
+    after = time.time_ns() // 1_000_000
     parsed = [uuid.UUID(i) for i in ids]
     assert [str(u) for u in parsed] == ids
-    assert {u.version for u in parsed} == {4}
+    assert {u.version for u in parsed} == {7}
     assert {u.variant for u in parsed} == {uuid.RFC_4122}
     assert ids == sorted(ids) and len(set(ids)) == 5000
+    assert all(before <= u.int >> 80 <= after for u in parsed)  # the first 48 bits: Unix time in ms
+    assert len({u.int & ((1 << 62) - 1) for u in parsed}) == 5000  # and random after it
+    time.sleep(0.002)
+    assert new_ids(1)[0] > max(ids + later)
     assert new_ids(0) == []
