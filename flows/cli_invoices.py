@@ -144,6 +144,9 @@ def _decided(decide: Any, invoice: str, by: str | None, tenant: str | None, *arg
     console.print(f"Faktura {review.given_number}: {review.status}"
                   + (f", projekt {review.project_number}" if review.project_number else "")
                   + (f" — {review.comment}" if review.comment else ""))
+    if review.complaint and "fortnox_comment_error" in review.complaint:
+        console.print(f"[yellow]The complaint was e-mailed, but Fortnox refused the comment:[/] "
+                      f"{review.complaint['fortnox_comment_error']}")
 
 
 @invoices_app.command("approve")

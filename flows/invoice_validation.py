@@ -119,10 +119,13 @@ def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailCl
         reader = Reader(engine, tenant_id, claude_reader(settings))
         analyses = analyze_documents([(d.file_name, d.pdf) for d in documents], reader, registry, buyer)
 
+        # Each decision is committed on its own, right after what it did in Fortnox or by mail: a run
+        # that stops halfway keeps the decisions it acted on (the next run skips them, so nothing is
+        # sent twice), and no transaction stays open while an HTTP call waits or retries.
+        for incoming, analysis in zip(documents, analyses, strict=True):
+            _decide(engine, client, mailer, settings, tenant_id, buyer, registry, incoming, analysis, audit, now,
+                    summary)
         with engine.begin() as connection:
-            for incoming, analysis in zip(documents, analyses, strict=True):
-                _decide(connection, client, mailer, settings, tenant_id, buyer, registry, incoming, analysis,
-                        audit, now, summary)
             summary.settled = settle(connection, tenant_id, changed.settled, audit, now)
             audit.flush(connection)
             set_cursor(connection, tenant_id, "fortnox", CURSOR, next_cursor.isoformat())
@@ -137,10 +140,13 @@ def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailCl
     return summary
 
 
-def _decide(connection: sa.Connection, client: fx.FortnoxClient, mailer: GraphMailClient | None, settings: Settings,
+def _decide(engine: sa.Engine, client: fx.FortnoxClient, mailer: GraphMailClient | None, settings: Settings,
             tenant_id: str, buyer: Buyer, registry: Registry, incoming: Incoming, analysis: Analysis,
             audit: AuditRecorder, now: dt.datetime, summary: ValidationSummary) -> None:
-    """Act on one analysis and store it: approve in Fortnox, flag, or (optionally) complain."""
+    """Act on one analysis and store it: approve in Fortnox, flag, or (optionally) complain.
+
+    Each call to Fortnox or Graph happens outside a transaction; what it did is committed next.
+    """
     invoice = incoming.invoice
     status, decided_by, comment = "pending", None, None
     if incoming.pdf is None:
@@ -155,13 +161,16 @@ def _decide(connection: sa.Connection, client: fx.FortnoxClient, mailer: GraphMa
         except ApiError as error:
             comment = f"Fortnox tog inte emot projektet: {error}"
             summary.failed_writes += 1
-    review_id = save_analysis(connection, tenant_id, invoice, analysis, status, decided_by, comment, audit, now)
+    complain = status == "pending" and analysis.band is Band.MANUAL and settings.invoice_auto_reject and mailer
+    with engine.begin() as connection:
+        review_id = save_analysis(connection, tenant_id, invoice, analysis, status, decided_by, comment, audit, now)
+        audit.flush(connection)
+        review = find(connection, tenant_id, review_id) if complain else None
     if status == "pending":
         band = Band.SUGGESTION if analysis.band is Band.AUTO_APPROVE else analysis.band  # a refused auto-approval
         setattr(summary, band.value, getattr(summary, band.value) + 1)
-    if status == "pending" and analysis.band is Band.MANUAL and settings.invoice_auto_reject and mailer:
-        review = find(connection, tenant_id, review_id)
-        assert review is not None
+    if complain:
+        assert review is not None and mailer is not None
         reasons = [c.message for c in analysis.checks if not c.ok and c.severity == "error"] or [
             "Fakturan saknar uppgifter som knyter den till ett av våra projekt"]
         try:
@@ -169,9 +178,14 @@ def _decide(connection: sa.Connection, client: fx.FortnoxClient, mailer: GraphMa
         except (ApiError, ValueError) as error:
             get_run_logger().warning("invoice %s: no complaint sent: %s", invoice.given_number, error)
         else:
-            decide(connection, tenant_id, review, "rejected", AI, audit, now, comment="; ".join(reasons),
-                   complaint=complaint)
+            with engine.begin() as connection:
+                decide(connection, tenant_id, review, "rejected", AI, audit, now, comment="; ".join(reasons),
+                       complaint=complaint)
+                audit.flush(connection)
             summary.complaints_sent += 1
+            if "fortnox_comment_error" in complaint:
+                get_run_logger().warning("invoice %s: complaint sent, but Fortnox refused the comment: %s",
+                                         invoice.given_number, complaint["fortnox_comment_error"])
     summary.decisions.append({"given_number": invoice.given_number, "project": analysis.project,
                               "confidence": analysis.confidence, "band": str(analysis.band), "status": status})
 

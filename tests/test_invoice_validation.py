@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from connectors.sandbox.fortnox import FortnoxSandbox
+from connectors.sandbox.fortnox.state import Rule
 from connectors.sandbox.graph import GraphSandbox
 from connectors.sandbox.workcloud import write_exports
 from flows.cli import app
@@ -158,6 +159,29 @@ def test_the_reviewer_approves_rejects_and_parks_from_the_command_line(sandboxes
     assert (statuses["approved"], statuses["rejected"], statuses["waiting"]) == (1, 1, 1)
 
 
+def test_a_reviewer_s_complaint_stands_when_fortnox_refuses_the_comment(sandboxes, store_env: str) -> None:
+    fortnox, graph = sandboxes
+    supplier_invoice_validation(tenant="acme")
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(app, ["invoices", "flagged", "--json"]).output)
+    given = next(item["givenNumber"] for item in listed
+                 if fortnox.state.get("suppliers", remote(fortnox, item["givenNumber"])["SupplierNumber"])["Email"])
+    fortnox.state.add_rule(Rule("PUT", f"/3/supplierinvoices/{given}", {}, 400, 2000588, "Fakturan är låst."))
+    mails = len(graph.state.messages)
+
+    rejected = runner.invoke(app, ["invoices", "reject", given, "--reason", "Saknar projektnummer"],
+                             env={"COLUMNS": "400"})
+
+    assert rejected.exit_code == 0, rejected.output
+    assert rejected.output.startswith(f"Faktura {given}: rejected") and "— Saknar projektnummer" in rejected.output
+    assert "The complaint was e-mailed, but Fortnox refused the comment: " in rejected.output
+    assert len(graph.state.messages) == mails + 1
+    assert not remote(fortnox, given)["Comments"].startswith("Reklamerad")
+    again = runner.invoke(app, ["invoices", "reject", given, "--reason", "Saknar projektnummer"])
+    assert again.exit_code == 1 and "already_decided" in again.output
+    assert len(graph.state.messages) == mails + 1
+
+
 def test_the_review_api_needs_its_token_and_acts_like_the_command_line(sandboxes, store_env: str) -> None:
     fortnox, graph = sandboxes
     supplier_invoice_validation(tenant="acme")
@@ -278,6 +302,51 @@ def test_auto_reject_below_60_sends_the_complaint_by_itself(sandboxes, store_env
     for given_number in with_email:
         assert remote(fortnox, given_number)["Comments"].startswith("Reklamerad ")
     assert reviews_by_status(store_env).get("rejected", 0) == len(with_email)
+
+
+def test_each_decision_is_committed_before_the_next_call_and_a_sent_complaint_stands(
+        sandboxes, store_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fortnox refuses every change to supplier invoices: no approval lands, and the complaints,
+    once e-mailed, stay decided although Fortnox refused their "Reklamerad" comment."""
+    fortnox, graph = sandboxes
+    monkeypatch.setenv("LEDGERFLOW_INVOICE_AUTO_REJECT", "true")
+    monkeypatch.setenv("LEDGERFLOW_INVOICE_ESCALATION_DAYS", "0")
+    fortnox.state.add_rule(Rule("PUT", "/3/supplierinvoices/{id}", {}, 400, 2000588, "Fakturan är låst."))
+    committed_at_each_mail: list[int] = []
+    record = graph.state.record
+
+    def record_after_looking(message: dict) -> None:  # what another connection sees when a complaint arrives
+        if message["subject"].startswith("Reklamation"):
+            with open_store(store_env).connect() as connection:
+                committed_at_each_mail.append(connection.execute(
+                    sa.select(sa.func.count()).select_from(invoice_reviews)).scalar_one())
+        record(message)
+
+    monkeypatch.setattr(graph.state, "record", record_after_looking)
+
+    summary = supplier_invoice_validation(tenant="acme")
+
+    complaints = [m for m in graph.state.messages if m["subject"].startswith("Reklamation")]
+    assert summary.auto_approved == 0 and summary.failed_writes > 0  # the approvals Fortnox refused
+    assert summary.complaints_sent == len(complaints) == len(committed_at_each_mail) > 1
+    # Each invoice's decision was committed before its complaint went out, and no later.
+    assert committed_at_each_mail[0] >= 1
+    assert committed_at_each_mail == sorted(set(committed_at_each_mail))
+    with open_store(store_env).connect() as connection:
+        rejected = connection.execute(sa.select(invoice_reviews.c.given_number, invoice_reviews.c.complaint)
+                                      .where(invoice_reviews.c.status == "rejected")).all()
+    assert len(rejected) == len(complaints)
+    for row in rejected:
+        assert row.complaint["fortnox_comment_error"].endswith(
+            f"/3/supplierinvoices/{row.given_number} -> 400 (code 2000588): Fakturan är låst.")
+    assert all(not remote(fortnox, row.given_number)["Comments"].startswith("Reklamerad") for row in rejected)
+
+    again = CliRunner().invoke(app, ["invoices", "reject", rejected[0].given_number, "--reason", "Fel belopp",
+                                     "--tenant", "acme"])
+    assert again.exit_code == 1 and "already_decided" in again.output
+    assert len([m for m in graph.state.messages if m["subject"].startswith("Reklamation")]) == len(complaints)
+    with open_store(store_env).connect() as connection:
+        assert verify_chain(connection, "acme").ok
 
 
 def test_an_invoice_settled_in_fortnox_leaves_the_review_list(sandboxes, store_env: str) -> None:

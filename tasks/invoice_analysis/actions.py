@@ -14,6 +14,7 @@ from typing import Any
 
 from connectors import fortnox as fx
 from connectors.graph_mail import GraphMailClient
+from connectors.http import ApiError
 from models.invoice_review import Buyer, Check
 from models.projects import Project
 from models.reviews import Review
@@ -53,13 +54,24 @@ def send_complaint(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """E-mail the reklamation to the supplier's address in Fortnox and mark the invoice; returns
-    what was sent, for the review's log."""
+    what was sent, for the review's log.
+
+    Raises only while nothing has gone out. Once the e-mail is sent the rejection stands: if
+    Fortnox then refuses the "Reklamerad" comment, the returned log says so under
+    ``fortnox_comment_error`` instead of raising, which would leave the invoice open for a
+    second complaint.
+    """
     invoice = client.supplier_invoice(review.given_number)
     supplier = client.get(fx.SUPPLIERS, invoice.supplier_number)
     checks = [Check.model_validate(c) for c in (review.analysis or {}).get("checks", [])]
     message = compose_complaint(invoice, supplier, buyer, list(reasons), checks=checks, project=project)
     mailer.send(message, sender)
-    client.update(fx.SUPPLIER_INVOICES, review.given_number,
-                  {"Comments": f"Reklamerad {now.date().isoformat()}: {'; '.join(reasons)}"})
-    return {"to": [r.address for r in message.to], "subject": message.subject, "sent_at": now.isoformat(),
-            "reasons": list(reasons), "attachments": [a.name for a in message.attachments]}
+    sent: dict[str, Any] = {"to": [r.address for r in message.to], "subject": message.subject,
+                            "sent_at": now.isoformat(), "reasons": list(reasons),
+                            "attachments": [a.name for a in message.attachments]}
+    try:
+        client.update(fx.SUPPLIER_INVOICES, review.given_number,
+                      {"Comments": f"Reklamerad {now.date().isoformat()}: {'; '.join(reasons)}"})
+    except ApiError as error:
+        sent["fortnox_comment_error"] = str(error)
+    return sent
