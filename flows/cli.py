@@ -314,7 +314,7 @@ def audit_verify(tenant: Tenant = None, all_tenants: Annotated[bool, typer.Optio
     settings = Settings()
     broken = False
     with open_store(settings.database_url).connect() as connection:
-        for tenant_id in list(tenants(connection)) if all_tenants else [tenant or settings.tenant]:
+        for tenant_id in tenants(connection) if all_tenants else [tenant or settings.tenant]:
             report = verify_chain(connection, tenant_id)
             if report.ok:
                 console.print(f"[green]tenant {tenant_id}: audit chain intact, {report.events_checked:,} events[/]")

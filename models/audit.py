@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from models.store import JsonText, canonical_json, insert_rows, is_postgres, new_ids
+from models.store import JsonText, canonical_json, insert_rows, is_postgres, new_ids, tenants_in
 from models.tables import audit_events
 
 EVENT_TYPES = ("create", "update", "delete", "sync", "export", "login", "permission_change")
@@ -290,5 +290,6 @@ def remove_prefix(
     return prefix
 
 
-def tenants(connection: sa.Connection) -> Iterable[str]:
-    return connection.execute(sa.select(audit_events.c.tenant_id).distinct().order_by(audit_events.c.tenant_id)).scalars()
+def tenants(connection: sa.Connection) -> list[str]:
+    """Every tenant with an audit trail."""
+    return tenants_in(connection, (audit_events,))

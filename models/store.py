@@ -243,6 +243,13 @@ def new_ids(count: int) -> list[str]:
     return sorted(f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:]}" for d in uuids)
 
 
+def tenants_in(connection: sa.Connection, tables: Iterable[sa.Table]) -> list[str]:
+    """Every tenant with a row in any of `tables`, sorted."""
+    # Each select distinct too: SQLAlchemy sends a "union" of one select as that select alone.
+    union = sa.union(*(sa.select(table.c.tenant_id).distinct() for table in sorted(tables, key=lambda t: t.name)))
+    return sorted(connection.execute(union).scalars())
+
+
 UNIT_SEPARATOR = "\x1f"  # JSON escapes it; ids, names, dates and CSV cells practically never hold it
 
 

@@ -38,6 +38,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.audit import AuditRecorder, ChainBrokenError, old_prefix, remove_prefix
+from models.store import tenants_in
 from models.tables import (
     alerts, audit_events, bank_imports, dead_letters, integration_jobs, invoice_extractions, invoice_reviews,
     source_files, sync_logs,
@@ -204,9 +205,7 @@ def _to_anonymise(connection: sa.Connection, rule: Rule, tenant_id: str, cutoffs
 
 def tenants(connection: sa.Connection) -> list[str]:
     """Every tenant with records retention looks after."""
-    tables = {rule.table for rule in RULES} | {audit_events}
-    union = sa.union(*(sa.select(t.c.tenant_id) for t in sorted(tables, key=lambda t: t.name)))
-    return sorted(connection.execute(union).scalars())
+    return tenants_in(connection, {rule.table for rule in RULES} | {audit_events})
 
 
 def _plan(connection: sa.Connection, policy: Policy, tenant_id: str, now: dt.datetime) -> list[Step]:

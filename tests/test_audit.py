@@ -165,3 +165,15 @@ def test_a_bulk_row_changed_or_removed_in_the_database_is_found_by_its_load(
     result = CliRunner().invoke(app, ["audit", "verify", "--tenant", "acme"])
     assert result.exit_code == 1
     assert f"audit event seq {checks[load].seq}" in result.output.replace("\n", " ")
+
+
+def test_audit_verify_all_walks_every_tenant_s_chain(database_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _write_events(database_url, "globex", 2)
+    _write_events(database_url, "acme", 3)
+    monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", database_url)
+
+    result = CliRunner().invoke(app, ["audit", "verify", "--all"], env={"COLUMNS": "200"})
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["tenant acme: audit chain intact, 3 events",
+                                          "tenant globex: audit chain intact, 2 events"]

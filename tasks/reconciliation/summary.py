@@ -32,7 +32,7 @@ from prefect.cache_policies import NO_CACHE
 
 from models.audit import verify_chain
 from models.batches import verify_batches
-from models.store import open_store
+from models.store import open_store, tenants_in
 from models.tables import audit_events, bank_imports, dead_letters, integrations, quarantine, sync_logs
 from tasks.reconciliation.report import DayVolume, Figure, Period, Section, as_utc, group_digits, swedish_day
 
@@ -41,9 +41,7 @@ AGE_BUCKETS = (("age_0_7", 7), ("age_8_30", 30), ("age_31_90", 90), ("age_over_9
 
 def tenants(connection: sa.Connection) -> list[str]:
     """Every tenant with an integration or anything in the bookkeeping tables."""
-    union = sa.union(*(sa.select(t.c.tenant_id) for t in (integrations, sync_logs, bank_imports, dead_letters,
-                                                             quarantine, audit_events)))
-    return sorted(connection.execute(union).scalars())
+    return tenants_in(connection, (integrations, sync_logs, bank_imports, dead_letters, quarantine, audit_events))
 
 
 @dataclass(frozen=True)
