@@ -17,6 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
+from stdnum import luhn
+
 from connectors.sandbox.fortnox.errors import (
     ACCOUNT_MISSING, ALREADY_CREDITED, ARCHIVE_FILE_NOT_FOUND, ARTICLE_MISSING, ATTENDANCE_NOT_FOUND,
     CUSTOMER_MISSING, CUSTOMER_NUMBER_USED, DOCUMENT_BOOKED, DOCUMENT_CANCELLED, EMPLOYEE_NOT_FOUND, FILE_CONNECTED,
@@ -434,11 +436,7 @@ def ocr_number(base: str) -> str:
 
 def luhn_digit(payload: str) -> str:
     """The 10-modul check digit (domain.md §1.1): weights 2,1,2,... from the right of the payload."""
-    total = 0
-    for i, char in enumerate(reversed(payload)):
-        digit = int(char) * (2 if i % 2 == 0 else 1)
-        total += digit - 9 if digit > 9 else digit
-    return str(-total % 10)
+    return luhn.calc_check_digit(payload)
 
 
 def _invoice(state: SandboxState, old: Record | None, changes: Record) -> Record:
