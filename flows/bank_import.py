@@ -17,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 
 from flows.alerting import notify_failure
 from flows.settings import Settings
+from models.types import swedish_amount
 from tasks import progress
 from tasks.extract import read_bank_statement
 from tasks.load import BankImportReport, load_bank_statement
@@ -38,14 +39,6 @@ def statement_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def swedish_amount(value: str) -> str:
-    """``-1234.50`` as Swedes read it: ``-1 234,50 kr``."""
-    sign, digits = ("-", value[1:]) if value.startswith("-") else ("", value)
-    whole, _, cents = digits.partition(".")
-    grouped = f"{int(whole):,}".replace(",", "\u00a0")
-    return f"{sign}{grouped},{(cents + '00')[:2]}\u00a0kr"
-
-
 def summary_markdown(reports: list[BankImportReport], dry_run: bool) -> str:
     lines = [f"# Bankimport{' (provkörning, inget sparat)' if dry_run else ''}", "",
              "| fil | bank | format | rader | importerade | dubbletter | fel | inkomster | utgifter | netto |",
@@ -53,8 +46,8 @@ def summary_markdown(reports: list[BankImportReport], dry_run: bool) -> str:
     for r in reports:
         lines.append(
             f"| {r.file} | {r.bank or '-'} | {r.format or '-'} | {r.rows} | {r.imported} | {r.duplicates} | "
-            f"{len(r.errors)} | {swedish_amount(r.income_total)} ({r.income_count}) | "
-            f"{swedish_amount(r.expense_total)} ({r.expense_count}) | {swedish_amount(r.net_total)} |"
+            f"{len(r.errors)} | {swedish_amount(r.income_total, 'kr')} ({r.income_count}) | "
+            f"{swedish_amount(r.expense_total, 'kr')} ({r.expense_count}) | {swedish_amount(r.net_total, 'kr')} |"
         )
     for r in reports:
         for e in r.errors[:50]:

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from flows.console import console
 from flows.settings import Settings
+from models.types import swedish_amount
 
 invoice_app = typer.Typer(help="Analyse supplier-invoice PDFs (seed 002 BC11) without Fortnox.", no_args_is_help=True)
 invoices_app = typer.Typer(help="Review flagged supplier invoices: list, approve, reject, wait; the review API.",
@@ -125,7 +126,7 @@ def flagged_command(
     for r in found:
         alternatives = ", ".join(f"{a['project_number']} ({a['score']})" for a in r.alternatives[:3])
         table.add_row(r.given_number, r.supplier_name or "", r.invoice_number or "",
-                      f"{r.total:,.2f}".replace(",", " ") if r.total is not None else "",
+                      swedish_amount(r.total) if r.total is not None else "",
                       r.due_date.isoformat() if r.due_date else "", f"{r.confidence} %", r.project_number or "-",
                       alternatives, r.status)
     console.print(table)

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flows.bank_import import swedish_amount
 from flows.workcloud_ingest import IngestSummary
+from models.types import swedish_amount
 from tasks.export import ExportReport
 from tasks.load import BankImportReport, SyncReport
 from tasks.progress import Listener
@@ -83,9 +83,9 @@ def print_bank_import(reports: list[BankImportReport], *, dry_run: bool, row_log
         console.print(f"[yellow]⚠ {r.duplicates} dubbletter överhoppades[/]")
         console.print(f"[red]✗ {len(r.errors)} rader kunde inte importeras[/]"
                       + (" (se logg för detaljer: --log)" if r.errors and not row_log else ""))
-        console.print(f"Totalt belopp importerat: {swedish_amount(r.net_total)}")
-        console.print(f"Inkomster: {swedish_amount(r.income_total)} ({r.income_count} transaktioner)")
-        console.print(f"Utgifter: {swedish_amount(r.expense_total)} ({r.expense_count} transaktioner)")
+        console.print(f"Totalt belopp importerat: {swedish_amount(r.net_total, 'kr')}")
+        console.print(f"Inkomster: {swedish_amount(r.income_total, 'kr')} ({r.income_count} transaktioner)")
+        console.print(f"Utgifter: {swedish_amount(r.expense_total, 'kr')} ({r.expense_count} transaktioner)")
         if row_log:
             for kind, messages in (("fel", r.errors), ("varning", r.warnings)):
                 for m in messages:

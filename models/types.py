@@ -8,7 +8,7 @@ silently rounded amount is a wrong amount.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -58,6 +58,20 @@ Money = Annotated[
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
 """An amount with exactly two decimals (INT-01-DQ-002); serialised to JSON as a string."""
+
+
+def swedish_amount(value: Decimal | str, unit: str | None = None, *, minus: str = "-") -> str:
+    """An amount as Swedes print it: ``-1234.5`` -> ``-1 234,50``, and with `unit` ``-1 234,50 kr``.
+
+    Thousands are grouped and the unit set off with no-break spaces, so that neither a terminal,
+    a mail client nor a browser splits the amount across lines. Print may pass U+2212 as `minus`.
+    """
+    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    whole, _, cents = format(abs(amount), "f").partition(".")
+    grouped = f"{int(whole):,}".replace(",", "\u00a0")
+    text = f"{minus if amount < 0 else ''}{grouped},{cents}"
+    return f"{text}\u00a0{unit}" if unit else text
+
 
 def _normalised(value: Decimal) -> Decimal:
     """7.50 -> 7.5, 10.000000 -> 10, -0 -> 0: one spelling per number, whatever the source or the

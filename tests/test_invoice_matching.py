@@ -349,7 +349,7 @@ def test_an_amount_beyond_the_whole_budget_is_never_auto_approved() -> None:
 
     assert (analysis.confidence, analysis.band) == (94, Band.SUGGESTION)
     assert analysis.candidates[0].reasons[-1] == (
-        "Beloppet 250 000,00 kr överstiger projektets hela budget 203 000,00 kr")
+        "Beloppet 250\u00a0000,00\u00a0kr överstiger projektets hela budget 203\u00a0000,00\u00a0kr")
 
 
 def test_an_exact_name_is_that_project_and_not_its_near_namesake() -> None:
@@ -378,10 +378,10 @@ def failed(**changes: Any) -> list[tuple[str, str, str]]:
 def test_a_correct_invoice_passes_every_check() -> None:
     assert [(c.code, c.ok, c.message) for c in checked()] == [
         ("vat_rate", True, "Momssats 25 %"),
-        ("vat_sum", True, "Momsen 1 000,00 kr stämmer"),
+        ("vat_sum", True, "Momsen 1\u00a0000,00\u00a0kr stämmer"),
         ("invoice_address", True, "Fakturan är ställd till Ekbacken Bygg AB"),
-        ("rows_sum", True, "Raderna summerar till 4 000,00 kr"),
-        ("total", True, "Att betala 5 000,00 kr = summa exkl. moms + moms"),
+        ("rows_sum", True, "Raderna summerar till 4\u00a0000,00\u00a0kr"),
+        ("total", True, "Att betala 5\u00a0000,00\u00a0kr = summa exkl. moms + moms"),
         ("due_date", True, "Förfallodatum 2025-10-31"),
         ("currency", True, "Valuta SEK"),
     ]
@@ -395,9 +395,9 @@ def test_vat_rates_are_the_swedish_ones() -> None:
 
 def test_vat_without_lines_must_be_one_rate_of_the_net() -> None:
     assert [(c.code, c.ok, c.message) for c in checked(vat_lines=[])][0] == (
-        "vat_rate", True, "Momsen 1 000,00 kr är 25 % av 4 000,00 kr")
+        "vat_rate", True, "Momsen 1\u00a0000,00\u00a0kr är 25 % av 4\u00a0000,00\u00a0kr")
     assert failed(vat_lines=[], vat_amount=Decimal("900.00"), total=Decimal("4900.00")) == [
-        ("vat_rate", "error", "Momsen 900,00 kr motsvarar ingen svensk momssats av 4 000,00 kr och är inte "
+        ("vat_rate", "error", "Momsen 900,00\u00a0kr motsvarar ingen svensk momssats av 4\u00a0000,00\u00a0kr och är inte "
                               "uppdelad per momssats")]
 
 
@@ -411,17 +411,17 @@ def test_vat_is_rate_times_net_per_line_rounded_half_up_within_one_ore_a_line() 
     assert failed(**fields, vat_amount=Decimal("37.01")) == []
     assert failed(**fields, vat_amount=Decimal("37.03")) == []  # 2 öre over two lines
     assert failed(**fields, vat_amount=Decimal("37.04")) == [
-        ("vat_sum", "error", "Momsraderna summerar till 37,01 kr men momsen är 37,04 kr")]
+        ("vat_sum", "error", "Momsraderna summerar till 37,01\u00a0kr men momsen är 37,04\u00a0kr")]
     wrong_line = [mixed[0], VatLine(rate=Decimal(12), net=Decimal("100.00"), vat=Decimal("15.00"))]
     assert failed(**fields | {"vat_lines": wrong_line, "total": Decimal("240.03")}, vat_amount=Decimal("40.01")) == [
-        ("vat_sum", "error", "Momsen 40,01 kr stämmer inte: den ska vara 37,01 kr")]
+        ("vat_sum", "error", "Momsen 40,01\u00a0kr stämmer inte: den ska vara 37,01\u00a0kr")]
 
 
 def test_a_single_vat_line_without_its_net_uses_the_invoices_net() -> None:
     assert failed(vat_lines=[VatLine(rate=Decimal(25), vat=Decimal("1000.00"))]) == []
     assert failed(vat_lines=[VatLine(rate=Decimal(25), vat=Decimal("1200.00"))], vat_amount=Decimal("1200.00"),
-                  total=Decimal("5200.00")) == [("vat_sum", "error", "Momsen 1 200,00 kr stämmer inte: den ska vara "
-                                                                     "1 000,00 kr")]
+                  total=Decimal("5200.00")) == [("vat_sum", "error", "Momsen 1\u00a0200,00\u00a0kr stämmer inte: den ska vara "
+                                                                     "1\u00a0000,00\u00a0kr")]
 
 
 REVERSE = dict(reverse_charge=True, vat_amount=Decimal("0.00"), total=Decimal("4000.00"),
@@ -438,7 +438,7 @@ def test_reverse_charge_means_no_vat_and_our_vat_number() -> None:
                                   "Omvänd betalningsskyldighet men vårt momsregistreringsnummer SE559138124501 saknas")]
     assert failed(**with_number | {"vat_amount": Decimal("1000.00"), "total": Decimal("5000.00"),
                                    "vat_lines": correct().vat_lines}) == [
-        ("reverse_charge", "error", "Omvänd betalningsskyldighet men fakturan tar ut moms 1 000,00 kr")]
+        ("reverse_charge", "error", "Omvänd betalningsskyldighet men fakturan tar ut moms 1\u00a0000,00\u00a0kr")]
 
 
 def test_construction_services_without_vat_need_the_reverse_charge_text() -> None:
@@ -465,10 +465,10 @@ def test_the_invoice_must_be_addressed_to_us() -> None:
 
 def test_rows_and_totals_add_up() -> None:
     assert failed(net=Decimal("4100.00"), vat_amount=Decimal("1025.00"), total=Decimal("5125.00"), vat_lines=[]) == [
-        ("rows_sum", "error", "Raderna summerar till 4 000,00 kr men summa exkl. moms är 4 100,00 kr")]
+        ("rows_sum", "error", "Raderna summerar till 4\u00a0000,00\u00a0kr men summa exkl. moms är 4\u00a0100,00\u00a0kr")]
     assert failed(total=Decimal("5001.00")) == []  # öresavrundning
     assert failed(total=Decimal("5001.01")) == [
-        ("total", "error", "Att betala 5 001,01 kr är inte 4 000,00 kr + moms 1 000,00 kr = 5 000,00 kr")]
+        ("total", "error", "Att betala 5\u00a0001,01\u00a0kr är inte 4\u00a0000,00\u00a0kr + moms 1\u00a0000,00\u00a0kr = 5\u00a0000,00\u00a0kr")]
     assert failed(total=None) == [("total", "warning", "Att betala saknas på fakturan")]
 
 
@@ -487,7 +487,7 @@ def test_other_currencies_are_a_warning() -> None:
 
 
 def test_amounts_are_written_the_swedish_way() -> None:
-    assert [kronor(Decimal("1234567.5")), kronor(Decimal("0"))] == ["1 234 567,50 kr", "0,00 kr"]
+    assert [kronor(Decimal("1234567.5")), kronor(Decimal("0"))] == ["1\u00a0234\u00a0567,50\u00a0kr", "0,00\u00a0kr"]
 
 
 def test_a_name_inside_free_text_counts_but_a_word_of_many_names_does_not() -> None:
@@ -508,7 +508,7 @@ def test_a_reduced_rate_is_only_for_what_it_is_for() -> None:
 
     assert failed(**mixed) == []
     assert failed(**goods_at_12) == [
-        ("vat_rate", "error", "12 % moms på 4 000,00 kr som inte är livsmedel, måltider eller logi")]
+        ("vat_rate", "error", "12 % moms på 4\u00a0000,00\u00a0kr som inte är livsmedel, måltider eller logi")]
 
 
 def test_a_shortened_street_name_is_the_same_site() -> None:
@@ -531,7 +531,7 @@ def test_of_two_printed_projects_the_one_with_more_of_the_amount_leads() -> None
     analysis = decide(correct(project_hints=[number("1970"), number("1331")], lines=rows))
 
     assert [c.project_number for c in analysis.candidates] == ["1970", "1331"]  # 1,300 kr against 1,200
-    assert "Störst belopp på fakturan (1 300,00 kr) står under projekt 1970" in analysis.candidates[0].reasons
+    assert "Störst belopp på fakturan (1\u00a0300,00\u00a0kr) står under projekt 1970" in analysis.candidates[0].reasons
     assert analysis.band == Band.ALTERNATIVES  # two printed projects stay a person's choice
 
 

@@ -22,6 +22,7 @@ from models.parties import Address, Employee
 from models.payments import BankTransaction, Payment
 from models.products import Product
 from models.raindance import Faktura, Konteringsrad
+from models.types import swedish_amount
 
 FORTNOX_SUPPLIER_INVOICE = (
     Path(__file__).parent / "data/fortnox/fortnox_supplierinvoice_SYNTHETIC.json"
@@ -488,3 +489,14 @@ def test_audit_event_needs_an_aware_timestamp() -> None:
     assert AuditEvent.model_validate(event | {"timestamp": stamp.replace(tzinfo=dt.UTC)}).previous_checksum is None
     with pytest.raises(ValidationError, match="timezone"):
         AuditEvent.model_validate(event | {"timestamp": stamp})
+
+
+@pytest.mark.parametrize(("value", "unit", "minus", "printed"), [
+    ("-1234.5", "kr", "-", "-1\u00a0234,50\u00a0kr"),
+    (Decimal("25000"), "SEK", "-", "25\u00a0000,00\u00a0SEK"),
+    (Decimal("-1234567.891"), None, "\u2212", "\u22121\u00a0234\u00a0567,89"),
+    ("-0.001", None, "-", "0,00"),  # no "minus nothing"
+    ("0.125", None, "-", "0,13"),  # half up, as in accounting
+])
+def test_swedish_amount(value: object, unit: str | None, minus: str, printed: str) -> None:
+    assert swedish_amount(value, unit, minus=minus) == printed  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from rapidfuzz import fuzz
 
 from models.invoice_review import Buyer, Check, ExtractedFields, VatLine
+from models.types import swedish_amount
 from tasks.invoice_analysis.registry import process_text
 
 VALID_RATES = (Decimal(25), Decimal(12), Decimal(6), Decimal(0))  # ML 9 kap: the Swedish VAT rates
@@ -44,7 +45,7 @@ REDUCED_RATES = {
 
 def kronor(amount: Decimal) -> str:
     """An amount the Swedish way: ``1 234,56 kr``."""
-    return f"{amount:,.2f} kr".replace(",", " ").replace(".", ",")
+    return swedish_amount(amount, "kr")
 
 
 def _percent(rate: Decimal) -> str:

@@ -28,6 +28,7 @@ from connectors import mupdf
 from connectors.graph_mail import Attachment, MailMessage, Recipient
 from models.invoice_review import Buyer, Check
 from models.projects import Project
+from models.types import swedish_amount
 
 GUIDELINES_NAME = "Faktureringsriktlinjer.pdf"
 _SEPARATORS = re.compile(r"[;,\s]+")
@@ -50,8 +51,7 @@ class FlaggedInvoice(BaseModel):
 # --------------------------------------------------------------------------- text helpers
 def _amount(amount: Decimal, currency: str | None) -> str:
     """Swedish style: ``25 000,00 SEK`` (a non-breaking space between thousands, decimal comma)."""
-    digits = f"{amount:,.2f}".replace(",", "\u00a0").replace(".", ",")
-    return f"{digits}\u00a0{currency or 'SEK'}"
+    return swedish_amount(amount, currency or "SEK")
 
 
 def _e(text: object) -> str:

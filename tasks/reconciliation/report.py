@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from models.types import swedish_amount
+
 Kind = Literal["daily", "weekly", "monthly"]
 STOCKHOLM = ZoneInfo("Europe/Stockholm")  # the company's day: schedules and periods run in Swedish time
 CHART_DAYS = 14  # a daily report's chart shows the fortnight before it, so a trend can be seen
@@ -284,12 +286,6 @@ def group_digits(number: int) -> str:
     return f"{number:,}".replace(",", "\u00a0").replace("-", "−")
 
 
-def swedish_amount(value: Decimal) -> str:
-    """-1234.5 as ``−1 234,50``."""
-    whole, _, cents = format(abs(value).quantize(Decimal("0.01")), "f").partition(".")
-    return f"{'−' if value < 0 else ''}{group_digits(int(whole))},{cents}"
-
-
 def shown(value: Any, kind: str) -> str:
     """A value as the HTML shows it: counts grouped, amounts in Swedish, times in Swedish time."""
     if value is None or value == "":
@@ -297,7 +293,7 @@ def shown(value: Any, kind: str) -> str:
     if kind == "count" and isinstance(value, int):
         return group_digits(value)
     if kind == "amount" and isinstance(value, Decimal):
-        return swedish_amount(value)
+        return swedish_amount(value, minus="−")
     if kind == "time" and isinstance(value, dt.datetime):
         return as_utc(value).astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
     return str(value)
