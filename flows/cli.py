@@ -18,6 +18,7 @@ from rich.table import Table  # noqa: E402
 
 from flows.cli_invoices import invoice_app, invoices_app  # noqa: E402
 from flows.cli_ops import alerts_app, metrics_app, retention_app  # noqa: E402
+from flows.cli_quarantine import quarantine_app  # noqa: E402
 from flows.cli_reports import report_app  # noqa: E402
 from flows.serve import serve_command  # noqa: E402
 from flows.console import console  # noqa: E402
@@ -38,6 +39,7 @@ app.add_typer(connect_app, name="connect")
 dlq_app = typer.Typer(help="Dead letters: calls that failed for good, for manual repair (seed 003 §6.2-6.4).",
                       no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(invoice_app, name="invoice")
 app.add_typer(invoices_app, name="invoices")
 app.add_typer(metrics_app, name="metrics")

@@ -45,6 +45,7 @@ from flows.settings import Settings
 from flows.workcloud_ingest import workcloud_ingest
 from models.audit import AuditRecorder, verify_chain
 from models.batches import verify_batches
+from models.bookkeeping import quarantined_rows, resolve_quarantined
 from models.store import open_store
 from models.tables import ENTITIES, audit_events, quarantine
 from models.upsert import spelled, upsert
@@ -89,6 +90,14 @@ def run_demo(workdir: Path) -> None:
     for row in held:
         table.add_row(row.source_ref, str(row.row_number), row.error_code, row.field, row.description, row.suggested_action)
     console.print(table)
+    # A person handles one held-back row: `ledgerflow quarantine resolve ID --resolution skipped`.
+    with engine.begin() as connection:
+        open_rows = quarantined_rows(connection, settings.tenant)
+        if open_rows:
+            resolve_quarantined(connection, settings.tenant, "skipped", "demo", ids=[open_rows[0].id])
+            console.print(f"`ledgerflow quarantine resolve {open_rows[0].id[:8]} --resolution skipped` closed "
+                          f"{open_rows[0].source_ref} line {open_rows[0].row_number}; {len(open_rows) - 1} still "
+                          "open (`ledgerflow quarantine list`)")
 
     _section("3. The same folder again: nothing is loaded twice")
     with engine.connect() as connection:

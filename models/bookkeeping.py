@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,65 @@ def add_to_quarantine(
         index_elements=["tenant_id", "dataset", "record_hash", "error_code", "field"]
     )
     return sum(connection.execute(statement, [v]).rowcount for v in values)
+
+
+QUARANTINE_RESOLUTIONS = ("skipped", "manual_fix")  # by a person; "reloaded" is set by a later load
+
+
+def quarantined_rows(
+    connection: sa.Connection, tenant_id: str, *, status: str | None = "open", dataset: str | None = None
+) -> list[sa.Row[Any]]:
+    """The tenant's quarantined records, oldest first (all statuses when `status` is None)."""
+    query = sa.select(quarantine).where(quarantine.c.tenant_id == tenant_id)
+    if status:
+        query = query.where(quarantine.c.status == status)
+    if dataset:
+        query = query.where(quarantine.c.dataset == dataset)
+    return list(connection.execute(query.order_by(quarantine.c.created_at, quarantine.c.source_ref,
+                                                  quarantine.c.row_number)))
+
+
+def find_quarantined(connection: sa.Connection, tenant_id: str, id_prefix: str) -> sa.Row[Any]:
+    """The tenant's quarantined record whose id starts with `id_prefix` (the list shows 8 characters)."""
+    rows = list(connection.execute(sa.select(quarantine).where(
+        quarantine.c.tenant_id == tenant_id, quarantine.c.id.startswith(id_prefix)).limit(2)))
+    if len(rows) != 1:
+        raise LookupError(f"{'no' if not rows else 'more than one'} quarantined record with id {id_prefix}…")
+    return rows[0]
+
+
+def resolve_quarantined(
+    connection: sa.Connection,
+    tenant_id: str,
+    resolution: str,
+    resolved_by: str,
+    *,
+    ids: Iterable[str] | None = None,
+    dataset: str | None = None,
+) -> int:
+    """Close the tenant's open quarantine entries, by id or every one of a dataset; returns how many."""
+    if ids is None and dataset is None:
+        raise ValueError("name the quarantined records (ids) or their dataset")
+    query = quarantine.update().where(quarantine.c.tenant_id == tenant_id, quarantine.c.status == "open")
+    if ids is not None:
+        query = query.where(quarantine.c.id.in_(list(ids)))
+    if dataset is not None:
+        query = query.where(quarantine.c.dataset == dataset)
+    return connection.execute(
+        query.values(status="resolved", resolution=resolution, resolved_by=resolved_by,
+                     resolved_at=dt.datetime.now(dt.UTC))
+    ).rowcount
+
+
+def resolve_reloaded(
+    connection: sa.Connection, tenant_id: str, dataset: str, loaded_refs: Collection[str], resolved_by: str
+) -> int:
+    """Close the open quarantine entries of a dataset's records that have loaded since (their
+    ``source_ref`` is among `loaded_refs`): the source was corrected, so nothing is left to do."""
+    held = connection.execute(sa.select(quarantine.c.id, quarantine.c.source_ref).where(
+        quarantine.c.tenant_id == tenant_id, quarantine.c.dataset == dataset, quarantine.c.status == "open"))
+    ids = [row.id for row in held if row.source_ref in loaded_refs]
+    return resolve_quarantined(connection, tenant_id, "reloaded", resolved_by, ids=ids) if ids else 0
 
 
 def loaded_file_hashes(connection: sa.Connection, tenant_id: str, system: str) -> set[str]:

@@ -178,9 +178,13 @@ quarantine = sa.Table(
     sa.Column("field", sa.String(64), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("suggested_action", sa.Text, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),  # open | resolved
     sa.Column("flow_run_id", sa.String(36)),
     _created(),
+    # INT-01-ERR-003: held for manual handling, and closed by it (or by the record loading later).
+    sa.Column("resolved_at", Timestamp),
+    sa.Column("resolved_by", sa.String(100)),
+    sa.Column("resolution", sa.String(16)),  # reloaded | skipped | manual_fix
     sa.UniqueConstraint("tenant_id", "dataset", "record_hash", "error_code", "field"),
 )
 

@@ -25,6 +25,7 @@ from models.bookkeeping import (
     add_to_quarantine,
     log_sync,
     record_source_file,
+    resolve_reloaded,
     set_cursor,
 )
 from models.store import gc_paused, is_postgres, open_store
@@ -168,6 +169,8 @@ def load_synced(
         entity = ENTITIES[dataset.entity_type]
         counts = _load(connection, Batch(tenant_id, "fortnox", entity, f"fortnox_{dataset.name}", actor,
                                          flow_run_id, now), spelled(mapped.records), quarantine_rows)
+        reloaded = resolve_reloaded(connection, tenant_id, f"fortnox_{dataset.name}",
+                                    {f"{ref}/{external_id}" for external_id, _ in mapped.records}, actor)
         add_dead_letters(connection, tenant_id, "fortnox", fetched.dead_letters)
         held_back = len({row.source_ref for row in quarantine_rows})
         status = "partial" if held_back or fetched.dead_letters else "success"
@@ -175,7 +178,8 @@ def load_synced(
         log_sync(connection, tenant_id, "fortnox", dataset.entity_type, status, counts.inserted + counts.updated
                  + counts.unchanged, duration_ms=int((time.monotonic() - started) * 1000), flow_run_id=flow_run_id,
                  details={"dataset": dataset.name, "listed": fetched.listed, "quarantined": held_back,
-                          "dead_letters": len(fetched.dead_letters), "cursor": cursor, "api": api or {},
+                          "dead_letters": len(fetched.dead_letters), "released_from_quarantine": reloaded,
+                          "cursor": cursor, "api": api or {},
                           **asdict(counts)})
     return SyncReport(tenant_id, "fortnox", dataset.name, fetched.listed, held_back, len(fetched.dead_letters),
                       counts.inserted, counts.updated, counts.unchanged, counts.conflicts, status)

@@ -174,11 +174,17 @@ def check_records(records: list[BaseModel], suite_name: str, *, by_alias: bool =
     frame = pd.DataFrame(_scalar_columns(records, by_alias), dtype="object")
     frame[POSITION] = range(len(records))
     gate = check(frame, suite_name, POSITION)
-    # A position in a batch means nothing to a reader; the record's own number is in the record.
+
+    def as_sent(issue: Issue) -> Issue:
+        # A position in a batch means nothing to a reader; the record's own number is in the record,
+        # kept whole as the source sent it, in JSON (the frame's cells are dates and decimals).
+        assert issue.line is not None
+        return replace(issue, line=None, record=records[issue.line].model_dump(by_alias=by_alias, mode="json"))
+
     return RecordGate(
         [records[int(p)] for p in gate.valid[POSITION]],
-        [replace(issue, line=None) for issue in gate.quarantined],
-        [replace(issue, line=None) for issue in gate.warnings],
+        [as_sent(issue) for issue in gate.quarantined],
+        [as_sent(issue) for issue in gate.warnings],
     )
 
 

@@ -9,7 +9,8 @@ from flows.cli import app
 
 COMMANDS = [[], ["db"], ["db", "upgrade"], ["db", "status"], ["run"], ["run", "workcloud-ingest"],
             ["run", "import-sync"], ["run", "export"], ["connect"], ["connect", "fortnox"], ["dlq"], ["dlq", "list"],
-            ["dlq", "show"], ["dlq", "retry"], ["dlq", "resolve"], ["audit"], ["audit", "verify"], ["sandbox"],
+            ["dlq", "show"], ["dlq", "retry"], ["dlq", "resolve"], ["quarantine"], ["quarantine", "list"],
+            ["quarantine", "show"], ["quarantine", "resolve"], ["audit"], ["audit", "verify"], ["sandbox"],
             ["sandbox", "workcloud-export"], ["sandbox", "serve"], ["sandbox", "token"], ["demo"]]
 
 
@@ -26,9 +27,9 @@ def test_db_upgrade_and_status_on_a_fresh_store(database_url: str, monkeypatch: 
     upgrade = runner.invoke(app, ["db", "upgrade"])
     status = runner.invoke(app, ["db", "status"])
     assert upgrade.exit_code == 0, upgrade.output
-    assert "0006 -> 0006" in upgrade.output
+    assert "0007 -> 0007" in upgrade.output
     assert status.exit_code == 0, status.output
-    assert "@ 0006" in status.output.replace("\n", "")
+    assert "@ 0007" in status.output.replace("\n", "")
     assert "33 tables, all empty" in status.output
 
 

@@ -8,6 +8,7 @@ tests raise its limit to 250 per 5 s so they run in seconds, and one drives the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -372,3 +373,38 @@ def test_the_export_only_types_can_be_written(fortnox: FortnoxSandbox, store_env
         employee.employee_id, Decimal("7.5"), dt.date(2026, 11, 20))
     assert (salary.employee_id, salary.amount, salary.project) == (employee.employee_id, Decimal("450"),
                                                                    project.project_number)
+
+
+def test_a_held_back_record_that_loads_later_leaves_the_quarantine(fortnox: FortnoxSandbox, store_env: str) -> None:
+    wrong, skipped = "3", "4"
+    for number in (wrong, skipped):
+        fortnox.state.store("supplierinvoices", number,
+                            {**fortnox.state.get("supplierinvoices", number), "Currency": "KRONOR"})
+    runner = CliRunner()
+
+    def held(*options: str) -> list[dict]:
+        listed = runner.invoke(app, ["quarantine", "list", "--tenant", "acme", "--json", *options])
+        assert listed.exit_code == 0, listed.output
+        return json.loads(listed.output)
+
+    first = import_sync(tenant="acme", datasets=["supplier_invoices"])[0]
+    assert (first.quarantined, first.inserted) == (2, 43)
+    assert [(item["source_ref"], item["field"], item["status"]) for item in held()] == [
+        ("fortnox:supplierinvoices/3", "Currency", "open"), ("fortnox:supplierinvoices/4", "Currency", "open")]
+
+    fortnox.state.store("supplierinvoices", wrong, {**fortnox.state.get("supplierinvoices", wrong), "Currency": "SEK"})
+    second = import_sync(tenant="acme", datasets=["supplier_invoices"])[0]
+    assert (second.inserted, second.quarantined) == (1, 1)  # 4 is listed again: the cursor overlaps a minute
+    assert [item["source_ref"] for item in held()] == ["fortnox:supplierinvoices/4"]
+    released = held("--status", "resolved")
+    assert [(item["source_ref"], item["resolution"]) for item in released] == [("fortnox:supplierinvoices/3", "reloaded")]
+    assert released[0]["resolved_by"].startswith("import_sync")
+
+    resolved = runner.invoke(app, ["quarantine", "resolve", held()[0]["id"][:8], "--resolution", "skipped",
+                                   "--by", "matilda", "--tenant", "acme"])
+    assert resolved.exit_code == 0, resolved.output
+    assert "1 quarantined record resolved: skipped" in resolved.output
+    assert held() == []
+    assert {(item["source_ref"], item["resolution"], item["resolved_by"]) for item in held("--status", "all")} == {
+        ("fortnox:supplierinvoices/3", "reloaded", released[0]["resolved_by"]),
+        ("fortnox:supplierinvoices/4", "skipped", "matilda")}

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 from connectors.sandbox.workcloud import generate_company, render, write_exports
 from connectors.csv_files import clean_numbers
 from connectors.workcloud import ExportKind
+from flows.cli import app
 from flows.workcloud_ingest import workcloud_ingest
 from models.store import open_store
 from tasks.mapping.workcloud import map_export
@@ -111,6 +114,43 @@ def test_a_projects_file_with_three_invalid_rows_loads_97_and_quarantines_3(stor
     ]
     assert all(h.description and h.suggested_action for h in held)
     assert held[2].record["budget"] == "cirka en miljon"
+
+
+def test_the_quarantine_is_listed_and_closed_by_hand_from_the_command_line(store_env: str, tmp_path: Path) -> None:
+    (tmp_path / "projekt.csv").write_bytes(_projects_with_three_bad_rows().encode("cp1252"))
+    workcloud_ingest(directory=str(tmp_path), tenant="acme")
+    runner = CliRunner()
+
+    def held(*options: str) -> list[dict]:
+        listed = runner.invoke(app, ["quarantine", "list", "--tenant", "acme", "--json", *options])
+        assert listed.exit_code == 0, listed.output
+        return json.loads(listed.output)
+
+    opened = held()
+    assert [(item["row_number"], item["field"], item["status"]) for item in opened] == [
+        (11, "project_name", "open"), (51, "start_date", "open"), (91, "budget", "open")]
+    table = runner.invoke(app, ["quarantine", "list", "--tenant", "acme"], env={"COLUMNS": "300"})
+    assert "Quarantine, tenant acme (open): 3" in table.output and "cirka en miljon" not in table.output
+    shown = runner.invoke(app, ["quarantine", "show", opened[2]["id"][:8], "--tenant", "acme"])
+    assert json.loads(shown.output)["record"]["budget"] == "cirka en miljon"
+
+    one = runner.invoke(app, ["quarantine", "resolve", opened[0]["id"][:8], "--resolution", "skipped", "--by", "eva",
+                              "--tenant", "acme"])
+    assert one.exit_code == 0 and "1 quarantined record resolved: skipped" in one.output
+    rest = runner.invoke(app, ["quarantine", "resolve", "--dataset", "workcloud_projects", "--tenant", "acme"])
+    assert rest.exit_code == 0 and "2 quarantined records resolved: manual_fix" in rest.output
+    assert held() == []
+    assert [(item["row_number"], item["resolution"], item["resolved_by"]) for item in held("--status", "resolved")] == [
+        (11, "skipped", "eva"), (51, "manual_fix", "cli"), (91, "manual_fix", "cli")]
+
+    unknown = runner.invoke(app, ["quarantine", "resolve", "ffffffff", "--tenant", "acme"])
+    assert unknown.exit_code == 1 and "no quarantined record with id ffffffff" in unknown.output
+    other_tenant = runner.invoke(app, ["quarantine", "show", opened[1]["id"][:8], "--tenant", "globex"])
+    assert other_tenant.exit_code == 1
+    neither = runner.invoke(app, ["quarantine", "resolve", "--tenant", "acme"])
+    assert neither.exit_code == 2
+    wrong = runner.invoke(app, ["quarantine", "resolve", "--dataset", "workcloud_projects", "--resolution", "gone"])
+    assert wrong.exit_code == 2
 
 
 def test_a_malformed_file_is_reported_and_the_others_load(store_env: str, tmp_path: Path) -> None:
