@@ -260,11 +260,11 @@ def dlq_resolve(
     by: Annotated[str, typer.Option(help="Who resolved it.")] = "cli",
 ) -> None:
     """Close a dead letter by hand (repaired elsewhere, or not worth repairing)."""
-    from models.bookkeeping import find_dead_letter, resolve_dead_letters
+    from models.bookkeeping import MANUAL_RESOLUTIONS, find_dead_letter, resolve_dead_letters
     from models.store import open_store
 
-    if resolution not in ("skipped", "manual_fix"):
-        raise typer.BadParameter("resolution must be skipped or manual_fix")
+    if resolution not in MANUAL_RESOLUTIONS:
+        raise typer.BadParameter(f"resolution must be {' or '.join(MANUAL_RESOLUTIONS)}")
     with open_store(Settings().database_url).begin() as connection:
         row = find_dead_letter(connection, letter_id)
         resolve_dead_letters(connection, resolution, by, ids=[row.id])

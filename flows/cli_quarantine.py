@@ -9,6 +9,7 @@ the next export, so a person closes it: ``manual_fix`` once the source is correc
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Annotated, Any
 
@@ -43,7 +44,7 @@ def quarantine_list(
     with open_store(settings.database_url).connect() as connection:
         rows = quarantined_rows(connection, tenant_id, status=None if status == "all" else status, dataset=dataset)
     if as_json:
-        print(json.dumps([_plain(row) for row in rows], ensure_ascii=False, default=str))
+        print(json.dumps([row._asdict() for row in rows], ensure_ascii=False, default=str))
         return
     table = Table("id", "held since", "dataset", "source", "line", "code", "field", "what is wrong", "what to do",
                   "status", title=f"Quarantine, tenant {tenant_id} ({status}): {len(rows):,}")
@@ -65,7 +66,7 @@ def quarantine_show(
     settings = Settings()
     with open_store(settings.database_url).connect() as connection:
         row = _found(connection, tenant or settings.tenant, record_id)
-    console.print_json(json.dumps(_plain(row), ensure_ascii=False, default=str))
+    console.print_json(json.dumps(row._asdict(), ensure_ascii=False, default=str))
 
 
 @quarantine_app.command("resolve")
@@ -73,22 +74,28 @@ def quarantine_resolve(
     record_ids: Annotated[list[str] | None, typer.Argument(help="Ids (or their first characters).")] = None,
     dataset: Annotated[str | None, typer.Option(help="Every open record of this dataset instead.")] = None,
     resolution: Annotated[str, typer.Option(help="manual_fix (corrected at the source) or skipped.")] = "manual_fix",
-    by: Annotated[str, typer.Option(help="Who handled it.")] = "cli",
+    by: Annotated[str | None, typer.Option(help="Who handled it (default: your user name).")] = None,
     tenant: Tenant = None,
 ) -> None:
     """Close quarantined records that were handled by hand."""
-    from models.bookkeeping import QUARANTINE_RESOLUTIONS, resolve_quarantined
+    from models.bookkeeping import MANUAL_RESOLUTIONS, resolve_quarantined
     from models.store import open_store
 
-    if resolution not in QUARANTINE_RESOLUTIONS:
-        raise typer.BadParameter(f"resolution must be {' or '.join(QUARANTINE_RESOLUTIONS)}", param_hint="--resolution")
+    if resolution not in MANUAL_RESOLUTIONS:
+        raise typer.BadParameter(f"resolution must be {' or '.join(MANUAL_RESOLUTIONS)}", param_hint="--resolution")
     if bool(record_ids) == bool(dataset):
         raise typer.BadParameter("give record ids or --dataset, not both and not neither")
     settings = Settings()
     tenant_id = tenant or settings.tenant
     with open_store(settings.database_url).begin() as connection:
-        ids = [_found(connection, tenant_id, prefix).id for prefix in record_ids or []]
-        closed = resolve_quarantined(connection, tenant_id, resolution, by, ids=ids or None, dataset=dataset)
+        rows = [_found(connection, tenant_id, prefix) for prefix in record_ids or []]
+        done = [row for row in rows if row.status != "open"]
+        if done:
+            console.print("[red]already resolved:[/] " + ", ".join(
+                f"{row.id[:8]} ({row.resolution}, {row.resolved_by}, {row.resolved_at:%Y-%m-%d %H:%M})" for row in done))
+            raise typer.Exit(1)
+        closed = resolve_quarantined(connection, tenant_id, resolution, by or getpass.getuser(),
+                                     ids=[row.id for row in rows] or None, dataset=dataset)
     console.print(f"{closed:,} quarantined record{'' if closed == 1 else 's'} resolved: {resolution}")
 
 
@@ -100,7 +107,3 @@ def _found(connection: sa.Connection, tenant_id: str, prefix: str) -> sa.Row[Any
     except LookupError as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None
-
-
-def _plain(row: sa.Row[Any]) -> dict[str, Any]:
-    return dict(row._asdict())

@@ -29,7 +29,7 @@ from flows.settings import Settings
 from models.audit import AuditRecorder
 from models.bookkeeping import get_cursor, log_sync, set_cursor
 from models.invoice_review import Analysis, Band, Buyer
-from models.reviews import OPEN, decide, find, flagged, known_versions, mark_escalated, save_analysis, settle
+from models.reviews import OPEN, find, flagged, known_versions, mark_escalated, reject_once, save_analysis, settle
 from models.store import open_store
 from tasks.invoice_analysis.actions import approval_comment, send_complaint, write_project
 from tasks.invoice_analysis.complaint import FlaggedInvoice, compose_escalation
@@ -161,7 +161,8 @@ def _decide(engine: sa.Engine, client: fx.FortnoxClient, mailer: GraphMailClient
         except ApiError as error:
             comment = f"Fortnox tog inte emot projektet: {error}"
             summary.failed_writes += 1
-    complain = status == "pending" and analysis.band is Band.MANUAL and settings.invoice_auto_reject and mailer
+    complain = (status == "pending" and analysis.band is Band.MANUAL and settings.invoice_auto_reject
+                and mailer is not None)
     with engine.begin() as connection:
         review_id = save_analysis(connection, tenant_id, invoice, analysis, status, decided_by, comment, audit, now)
         audit.flush(connection)
@@ -169,21 +170,20 @@ def _decide(engine: sa.Engine, client: fx.FortnoxClient, mailer: GraphMailClient
     if status == "pending":
         band = Band.SUGGESTION if analysis.band is Band.AUTO_APPROVE else analysis.band  # a refused auto-approval
         setattr(summary, band.value, getattr(summary, band.value) + 1)
-    if complain:
-        assert review is not None and mailer is not None
+    if review is not None and mailer is not None:  # complain
         reasons = [c.message for c in analysis.checks if not c.ok and c.severity == "error"] or [
             "Fakturan saknar uppgifter som knyter den till ett av våra projekt"]
         try:
-            complaint = send_complaint(client, mailer, settings.graph_sender, review, buyer, reasons, None, now)
+            complaint = reject_once(
+                engine, tenant_id, review, AI, audit, now,
+                lambda: send_complaint(client, mailer, settings.graph_sender, review, buyer, reasons, None, now),
+                comment="; ".join(reasons))
         except (ApiError, ValueError) as error:
             get_run_logger().warning("invoice %s: no complaint sent: %s", invoice.given_number, error)
         else:
-            with engine.begin() as connection:
-                decide(connection, tenant_id, review, "rejected", AI, audit, now, comment="; ".join(reasons),
-                       complaint=complaint)
-                audit.flush(connection)
-            summary.complaints_sent += 1
-            if "fortnox_comment_error" in complaint:
+            if complaint is not None:
+                summary.complaints_sent += 1
+            if complaint and "fortnox_comment_error" in complaint:
                 get_run_logger().warning("invoice %s: complaint sent, but Fortnox refused the comment: %s",
                                          invoice.given_number, complaint["fortnox_comment_error"])
     summary.decisions.append({"given_number": invoice.given_number, "project": analysis.project,

@@ -14,7 +14,7 @@ from connectors.http import ApiError
 from flows.connections import fortnox_client, graph_mailer
 from flows.settings import Settings
 from models.audit import AuditRecorder
-from models.reviews import OPEN, Review, decide, find, flagged
+from models.reviews import OPEN, Review, decide, find, flagged, reject_once
 from models.store import open_store
 from tasks.invoice_analysis.actions import approval_comment, registry_project, send_complaint, write_project
 from tasks.invoice_analysis.registry import Registry
@@ -51,14 +51,27 @@ def _open_review(settings: Settings, tenant_id: str, key: str) -> Review:
     return review
 
 
+def _decided_meanwhile(settings: Settings, tenant_id: str, review: Review) -> ReviewError:
+    """Why a decision found the review changed since it was read: decided, or parked, by someone else."""
+    try:
+        current = _open_review(settings, tenant_id, review.id)
+    except ReviewError as error:
+        return error
+    return ReviewError("changed_meanwhile", f"Faktura {review.given_number} ändrades under tiden (nu {current.status}, "
+                       f"{current.decided_by}); försök igen")
+
+
 def _decided(settings: Settings, tenant_id: str, review: Review, status: Literal["approved", "rejected", "waiting"],
              reviewer: str, **values: object) -> Review:
     now = dt.datetime.now(dt.UTC)
     engine = open_store(settings.database_url)
     audit = AuditRecorder(tenant_id, f"review/{reviewer}")
     with engine.begin() as connection:
-        decide(connection, tenant_id, review, status, reviewer, audit, now, **values)  # type: ignore[arg-type]
+        made = decide(connection, tenant_id, review, status, reviewer, audit, now, **values)  # type: ignore[arg-type]
         audit.flush(connection)
+    if not made:
+        raise _decided_meanwhile(settings, tenant_id, review)
+    with engine.connect() as connection:
         decided = find(connection, tenant_id, review.id)
     assert decided is not None
     return decided
@@ -100,16 +113,24 @@ def reject(settings: Settings, tenant_id: str, key: str, reviewer: str, reason: 
     project = registry_project(registry, correct_project)
     if correct_project and project is None:
         raise ReviewError("unknown_project", f"Projekt {correct_project} finns inte i projektregistret", 400)
+    now = dt.datetime.now(dt.UTC)
+    audit = AuditRecorder(tenant_id, f"review/{reviewer}")
     try:
         with fortnox_client(settings, engine, tenant_id) as client, mailer:
-            complaint = send_complaint(client, mailer, settings.graph_sender, review, buyer, [reason], project,
-                                       dt.datetime.now(dt.UTC))
+            complaint = reject_once(
+                engine, tenant_id, review, reviewer, audit, now,
+                lambda: send_complaint(client, mailer, settings.graph_sender, review, buyer, [reason], project, now),
+                comment=reason, project_number=project.project_number if project else None)
     except ApiError as error:
         raise ReviewError("send_failed", f"Reklamationen kunde inte skickas: {error}", 502) from error
     except ValueError as error:  # e.g. the supplier has no e-mail address in Fortnox
         raise ReviewError("cannot_complain", str(error), 400) from error
-    return _decided(settings, tenant_id, review, "rejected", reviewer, comment=reason, complaint=complaint,
-                    project_number=project.project_number if project else None)
+    if complaint is None:
+        raise _decided_meanwhile(settings, tenant_id, review)
+    with engine.connect() as connection:
+        rejected = find(connection, tenant_id, review.id)
+    assert rejected is not None
+    return rejected
 
 
 def wait(settings: Settings, tenant_id: str, key: str, reviewer: str, note: str | None = None) -> Review:

@@ -63,9 +63,6 @@ def add_to_quarantine(
     return sum(connection.execute(statement, [v]).rowcount for v in values)
 
 
-QUARANTINE_RESOLUTIONS = ("skipped", "manual_fix")  # by a person; "reloaded" is set by a later load
-
-
 def quarantined_rows(
     connection: sa.Connection, tenant_id: str, *, status: str | None = "open", dataset: str | None = None
 ) -> list[sa.Row[Any]]:
@@ -80,12 +77,8 @@ def quarantined_rows(
 
 
 def find_quarantined(connection: sa.Connection, tenant_id: str, id_prefix: str) -> sa.Row[Any]:
-    """The tenant's quarantined record whose id starts with `id_prefix` (the list shows 8 characters)."""
-    rows = list(connection.execute(sa.select(quarantine).where(
-        quarantine.c.tenant_id == tenant_id, quarantine.c.id.startswith(id_prefix)).limit(2)))
-    if len(rows) != 1:
-        raise LookupError(f"{'no' if not rows else 'more than one'} quarantined record with id {id_prefix}…")
-    return rows[0]
+    """The tenant's quarantined record whose id starts with `id_prefix`."""
+    return _by_id_prefix(connection, quarantine, "quarantined record", id_prefix, quarantine.c.tenant_id == tenant_id)
 
 
 def resolve_quarantined(
@@ -237,12 +230,23 @@ def dead_letter_rows(
     return list(connection.execute(query))
 
 
-def find_dead_letter(connection: sa.Connection, id_prefix: str) -> sa.Row[Any]:
-    """The dead letter whose id starts with `id_prefix` (the list shows the first 8 characters)."""
-    rows = list(connection.execute(sa.select(dead_letters).where(dead_letters.c.id.startswith(id_prefix)).limit(2)))
+MANUAL_RESOLUTIONS = ("skipped", "manual_fix")  # how a person closes a dead letter or a quarantined record
+
+
+def _by_id_prefix(connection: sa.Connection, table: sa.Table, what: str, id_prefix: str,
+                  *where: sa.ColumnElement[bool]) -> sa.Row[Any]:
+    """The one row whose id starts with `id_prefix`: lists show the first 8 characters of a
+    random (version 4) id, which people then type."""
+    rows = list(connection.execute(
+        sa.select(table).where(table.c.id.startswith(id_prefix, autoescape=True), *where).limit(2)))
     if len(rows) != 1:
-        raise LookupError(f"{'no' if not rows else 'more than one'} dead letter with id {id_prefix}…")
+        raise LookupError(f"{'no' if not rows else 'more than one'} {what} with id {id_prefix}…")
     return rows[0]
+
+
+def find_dead_letter(connection: sa.Connection, id_prefix: str) -> sa.Row[Any]:
+    """The dead letter whose id starts with `id_prefix`."""
+    return _by_id_prefix(connection, dead_letters, "dead letter", id_prefix)
 
 
 def resolve_dead_letters(

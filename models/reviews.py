@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -162,19 +162,77 @@ def decide(
     project_number: str | None = None,
     comment: str | None = None,
     complaint: dict[str, Any] | None = None,
-) -> None:
-    """A reviewer's decision (approve, reject, wait), with an audit event naming them."""
+) -> bool:
+    """A decision (approve, reject, wait), with an audit event naming who made it.
+
+    Only if the review is still as `review` read it: False, and nothing written, when someone
+    else decided in between (the validation run and a reviewer, or two reviewers)."""
     values: dict[str, Any] = {"status": status, "decided_by": decided_by, "decided_at": now, "updated_at": now,
                               "comment": comment}
     if project_number is not None:
         values["project_number"] = project_number
     if complaint is not None:
         values["complaint"] = complaint
-    connection.execute(invoice_reviews.update().where(invoice_reviews.c.id == review.id).values(**values))
-    audit.record("update", "invoice_review", review.id, occurred_at=now,
-                 previous_state={"status": review.status, "project_number": review.project_number},
-                 new_state={k: v for k, v in values.items() if k not in ("decided_at", "updated_at")},
-                 details={"given_number": review.given_number, "action": status})
+    changed = connection.execute(invoice_reviews.update().where(
+        invoice_reviews.c.tenant_id == tenant_id, invoice_reviews.c.id == review.id,
+        invoice_reviews.c.status == review.status).values(**values)).rowcount
+    if changed:
+        audit.record("update", "invoice_review", review.id, occurred_at=now,
+                     previous_state={"status": review.status, "project_number": review.project_number},
+                     new_state={k: v for k, v in values.items() if k not in ("decided_at", "updated_at")},
+                     details={"given_number": review.given_number, "action": status})
+    return bool(changed)
+
+
+def reject_once(
+    engine: sa.Engine,
+    tenant_id: str,
+    review: Review,
+    decided_by: str,
+    audit: AuditRecorder,
+    now: dt.datetime,
+    send: Callable[[], dict[str, Any]],
+    *,
+    comment: str,
+    project_number: str | None = None,
+) -> dict[str, Any] | None:
+    """Reject `review` and have `send` mail its complaint, so that no invoice is complained about twice.
+
+    The rejection is committed first, marked ``sending_at``, so neither a reviewer nor the next
+    run can act on the invoice while the mail goes out; then `send` runs, outside any
+    transaction; then its log replaces the mark. If `send` raises (it raises only while nothing
+    has gone out) the review is open again, as it was. If the process dies while sending, the
+    review stays rejected with the mark and no ``sent_at``: a complaint that may be missing is
+    seen on the rejected list, one sent twice could not be taken back. Returns the complaint's
+    log, or None when someone else decided the invoice first.
+    """
+    with engine.begin() as connection:
+        claimed = decide(connection, tenant_id, review, "rejected", decided_by, audit, now, comment=comment,
+                         project_number=project_number, complaint={"sending_at": now.isoformat()})
+        audit.flush(connection)
+    if not claimed:
+        return None
+    try:
+        complaint = send()
+    except BaseException:
+        with engine.begin() as connection:
+            connection.execute(invoice_reviews.update().where(invoice_reviews.c.id == review.id).values(
+                status=review.status, decided_by=review.decided_by, decided_at=review.decided_at,
+                comment=review.comment, project_number=review.project_number, complaint=None,
+                updated_at=dt.datetime.now(dt.UTC)))
+            audit.record("update", "invoice_review", review.id, occurred_at=dt.datetime.now(dt.UTC),
+                         previous_state={"status": "rejected"}, new_state={"status": review.status},
+                         details={"given_number": review.given_number, "action": "complaint_not_sent"})
+            audit.flush(connection)
+        raise
+    with engine.begin() as connection:
+        connection.execute(invoice_reviews.update().where(invoice_reviews.c.id == review.id).values(
+            complaint=complaint, updated_at=dt.datetime.now(dt.UTC)))
+        audit.record("update", "invoice_review", review.id, occurred_at=dt.datetime.now(dt.UTC),
+                     new_state={"complaint": complaint},
+                     details={"given_number": review.given_number, "action": "complaint_sent"})
+        audit.flush(connection)
+    return complaint
 
 
 def mark_escalated(connection: sa.Connection, review_ids: Iterable[str], now: dt.datetime) -> None:

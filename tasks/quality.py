@@ -175,11 +175,15 @@ def check_records(records: list[BaseModel], suite_name: str, *, by_alias: bool =
     frame[POSITION] = range(len(records))
     gate = check(frame, suite_name, POSITION)
 
+    sent: dict[int, dict[str, Any]] = {}
+
     def as_sent(issue: Issue) -> Issue:
         # A position in a batch means nothing to a reader; the record's own number is in the record,
         # kept whole as the source sent it, in JSON (the frame's cells are dates and decimals).
         assert issue.line is not None
-        return replace(issue, line=None, record=records[issue.line].model_dump(by_alias=by_alias, mode="json"))
+        if issue.line not in sent:
+            sent[issue.line] = records[issue.line].model_dump(by_alias=by_alias, mode="json")
+        return replace(issue, line=None, record=sent[issue.line])
 
     return RecordGate(
         [records[int(p)] for p in gate.valid[POSITION]],

@@ -71,3 +71,16 @@ def test_workcloud_ingest_of_an_empty_folder_says_so(tmp_path, store_env: str) -
     result = CliRunner().invoke(app, ["run", "workcloud-ingest", "--dir", str(tmp_path), "--tenant", "acme"])
     assert result.exit_code == 0, result.output
     assert "WorkCloud ingest, tenant acme: no exports (*.csv, *.txt) in the folder" in result.output
+
+
+def test_every_command_runs_inside_ad_hoc_runs() -> None:
+    import click
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+    from flows.cli import _command
+
+    with temporary_settings(updates={PREFECT_API_URL: None}, restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
+        with click.Context(click.Command("any")) as ctx:
+            _command(ctx)  # the root callback typer calls before any command
+            assert get_current_settings().flows.heartbeat_frequency is None
+        assert get_current_settings().flows.heartbeat_frequency == 180  # restored when the command ends

@@ -31,7 +31,7 @@ from models.invoices import Invoice
 from models.parties import Customer
 from models.secrets import SecretCipher
 from models.store import open_store
-from models.tables import ENTITIES, dead_letters, integrations, sync_conflicts
+from models.tables import ENTITIES, dead_letters, integrations, sync_conflicts, sync_logs
 from models.upsert import spelled, upsert
 
 KEY = SecretCipher.new_key()
@@ -399,6 +399,13 @@ def test_a_held_back_record_that_loads_later_leaves_the_quarantine(fortnox: Fort
     released = held("--status", "resolved")
     assert [(item["source_ref"], item["resolution"]) for item in released] == [("fortnox:supplierinvoices/3", "reloaded")]
     assert released[0]["resolved_by"].startswith("import_sync")
+    assert held()[0]["record"]["Currency"] == "KRONOR"  # as Fortnox sent it, whole
+    assert held()[0]["record"]["Total"] == fortnox.state.get("supplierinvoices", skipped)["Total"]
+    assert len(held()[0]["record"]["SupplierInvoiceRows"]) > 0
+    with open_store(store_env).connect() as connection:
+        logged = connection.execute(sa.select(sync_logs.c.details).where(sync_logs.c.data_type == "supplier_invoice")
+                                    .order_by(sync_logs.c.created_at)).scalars().all()
+    assert [d["released_from_quarantine"] for d in logged] == [0, 1]
 
     resolved = runner.invoke(app, ["quarantine", "resolve", held()[0]["id"][:8], "--resolution", "skipped",
                                    "--by", "matilda", "--tenant", "acme"])

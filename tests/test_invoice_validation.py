@@ -5,6 +5,7 @@ reviewer's actions (CLI and API) update Fortnox and send the complaint, escalati
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,10 +27,11 @@ from flows.invoice_validation import supplier_invoice_validation
 from flows.review_api import create_app
 from flows.settings import Settings
 from flows.workcloud_ingest import workcloud_ingest
-from models.audit import verify_chain
+from models.audit import AuditRecorder, verify_chain
+from models.reviews import Review, find, reject_once
 from models.secrets import SecretCipher
 from models.store import open_store
-from models.tables import invoice_reviews, sync_logs
+from models.tables import audit_events, invoice_reviews, sync_logs
 
 KEY = SecretCipher.new_key()
 TOKEN = "review-token-for-tests"
@@ -320,6 +322,10 @@ def test_each_decision_is_committed_before_the_next_call_and_a_sent_complaint_st
             with open_store(store_env).connect() as connection:
                 committed_at_each_mail.append(connection.execute(
                     sa.select(sa.func.count()).select_from(invoice_reviews)).scalar_one())
+                mailed = connection.execute(sa.select(invoice_reviews.c.status, invoice_reviews.c.complaint).where(
+                    invoice_reviews.c.invoice_number == message["subject"].removeprefix("Reklamation faktura "))).one()
+            # The invoice is already rejected, marked as being complained about: nobody else can act on it.
+            assert mailed.status == "rejected" and set(mailed.complaint) == {"sending_at"}
         record(message)
 
     monkeypatch.setattr(graph.state, "record", record_after_looking)
@@ -347,6 +353,51 @@ def test_each_decision_is_committed_before_the_next_call_and_a_sent_complaint_st
     assert len([m for m in graph.state.messages if m["subject"].startswith("Reklamation")]) == len(complaints)
     with open_store(store_env).connect() as connection:
         assert verify_chain(connection, "acme").ok
+
+
+def test_a_complaint_is_claimed_before_it_is_sent_released_if_it_cannot_go_and_never_sent_twice(
+        sandboxes, store_env: str) -> None:
+    supplier_invoice_validation(tenant="acme")
+    engine = open_store(store_env)
+    given = json.loads(CliRunner().invoke(app, ["invoices", "flagged", "--json"]).output)[0]["givenNumber"]
+    with engine.connect() as connection:
+        review = find(connection, "acme", given)
+    assert review is not None and review.status == "pending"
+    audit = AuditRecorder("acme", "review/eva")
+    now = dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC)
+    during: list[Review | None] = []
+
+    def cannot_send() -> dict:
+        with engine.connect() as connection:
+            during.append(find(connection, "acme", review.id))
+        raise ValueError("Leverantören saknar e-postadress i Fortnox")
+
+    with pytest.raises(ValueError, match="saknar e-postadress"):
+        reject_once(engine, "acme", review, "eva", audit, now, cannot_send, comment="Fel moms")
+    assert (during[0].status, during[0].complaint, during[0].decided_by) == (
+        "rejected", {"sending_at": "2026-12-04T09:30:00+00:00"}, "eva")
+    with engine.connect() as connection:
+        released = find(connection, "acme", review.id)
+    assert (released.status, released.complaint, released.decided_by, released.comment) == (
+        "pending", None, None, review.comment)
+
+    sent = reject_once(engine, "acme", review, "eva", audit, now, lambda: {"sent_at": now.isoformat()},
+                       comment="Fel moms")
+    stale = reject_once(engine, "acme", review, "olle", audit, now, lambda: pytest.fail("a second complaint"),
+                        comment="Saknar projekt")
+    assert (sent, stale) == ({"sent_at": "2026-12-04T09:30:00+00:00"}, None)
+    with engine.connect() as connection:
+        final = find(connection, "acme", review.id)
+        assert verify_chain(connection, "acme").ok
+        actions = connection.execute(sa.select(audit_events.c.details).where(
+            audit_events.c.entity_id == review.id).order_by(audit_events.c.seq)).scalars().all()
+    assert (final.status, final.decided_by, final.comment, final.complaint) == (
+        "rejected", "eva", "Fel moms", {"sent_at": "2026-12-04T09:30:00+00:00"})
+    assert [a["action"] for a in actions if a and "action" in a] == [
+        "rejected", "complaint_not_sent", "rejected", "complaint_sent"]
+
+    late = CliRunner().invoke(app, ["invoices", "approve", given, "--tenant", "acme"])
+    assert late.exit_code == 1 and "already_decided" in late.output
 
 
 def test_an_invoice_settled_in_fortnox_leaves_the_review_list(sandboxes, store_env: str) -> None:

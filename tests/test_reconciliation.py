@@ -80,12 +80,14 @@ def letter(connection: sa.Connection, queued: str, entity: str, category: str, s
         status=status, queued_at=utc(queued), resolved_at=utc(resolved) if resolved else None))
 
 
-def held(connection: sa.Connection, created: str, system: str, dataset: str, code: str, status: str = "open") -> None:
+def held(connection: sa.Connection, created: str, system: str, dataset: str, code: str,
+         resolved: str | None = None) -> None:
     ref = uuid.uuid4().hex
     connection.execute(quarantine.insert().values(
         id=str(uuid.uuid4()), tenant_id="acme", system=system, dataset=dataset, source_ref=f"{system}:x/{ref}",
         record={"ref": ref}, record_hash=ref, error_code=code, field="total", description="saknas",
-        suggested_action="rätta", status=status, created_at=utc(created)))
+        suggested_action="rätta", status="resolved" if resolved else "open", created_at=utc(created),
+        resolved_at=utc(resolved) if resolved else None, resolution="manual_fix" if resolved else None))
 
 
 def fill_day(url: str) -> None:
@@ -113,7 +115,8 @@ def fill_day(url: str) -> None:
         letter(c, "2026-03-01T12:00:00", "customer", "validation", "resolved", resolved="2026-03-02T12:00:00")
         held(c, "2026-03-13T23:30:00", "fortnox", "fortnox_supplier_invoices", "VAL-MODEL")
         held(c, "2026-03-13T23:30:00", "fortnox", "fortnox_supplier_invoices", "VAL-MODEL")
-        held(c, "2026-03-12T08:00:00", "workcloud", "workcloud_projects", "VAL-REQUIRED", status="resolved")
+        held(c, "2026-03-12T08:00:00", "workcloud", "workcloud_projects", "VAL-REQUIRED", resolved="2026-03-13T09:00:00")
+        held(c, "2026-03-10T08:00:00", "workcloud", "workcloud_projects", "VAL-REQUIRED", resolved="2026-03-20T09:00:00")
 
 
 # --------------------------------------------------------------------------- daily
@@ -143,9 +146,11 @@ def test_the_daily_summary_counts_each_section_exactly(store_env: str, reports_d
         ["fortnox", "customer", "validation", "2", "2026-02-01"],
         ["fortnox", "invoice", "server", "1", "2026-03-14"],
     ]
+    # Open at the end of the day: the row resolved on the 20th still was, the one resolved on the 13th was not.
     assert table(written, "quarantine_backlog") == [
         ["system", "dataset", "error_code", "count", "oldest"],
         ["fortnox", "fortnox_supplier_invoices", "VAL-MODEL", "2", "2026-03-14"],
+        ["workcloud", "workcloud_projects", "VAL-REQUIRED", "1", "2026-03-10"],
     ]
     volumes = table(written, "daily_volumes")
     assert volumes[0] == ["day", "synced", "skipped", "failed", "quarantined", "error_rate"]
@@ -161,7 +166,7 @@ def test_the_daily_summary_counts_each_section_exactly(store_env: str, reports_d
         "Synkade poster / Records synced": "28", "Misslyckade poster / Records failed": "2",
         "I karantän / Quarantined": "2", "Felfrekvens / Error rate": "10,5 %",
         "Misslyckade körningar / Failed runs": "1", "Döda brev i kö / Dead-letter backlog": "3",
-        "Öppen karantän / Open quarantine": "2",
+        "Öppen karantän / Open quarantine": "3",
     }
     folder = reports_dir / "acme" / "daily-2026-03-14"
     assert written.html == folder / "report.html"
@@ -382,6 +387,27 @@ def test_the_monthly_audit_detects_drift_in_fortnox_since_the_last_sync(fortnox_
     import_sync(tenant="acme", datasets=["customers"])
     [again] = reconciliation("monthly", tenant="acme")
     assert records(again, "drift") == [] and records(again, "discrepancies") == []
+
+
+def test_a_fortnox_record_skipped_in_quarantine_is_not_missing_but_one_marked_fixed_is(
+    fortnox_acme: FortnoxSandbox, store_env: str, reports_dir: Path
+) -> None:
+    with fortnox_client(Settings(), open_store(store_env), "acme") as client:
+        skipped = client.create(fx.CUSTOMERS, {"Name": "Hoppas Över AB"})
+        fixed = client.create(fx.CUSTOMERS, {"Name": "Rättad AB"})
+    with open_store(store_env).begin() as c:
+        for customer, resolution in ((skipped, "skipped"), (fixed, "manual_fix")):
+            c.execute(quarantine.insert().values(
+                id=str(uuid.uuid4()), tenant_id="acme", system="fortnox", dataset="fortnox_customers",
+                source_ref=f"fortnox:customers/{customer.customer_number}", record={}, record_hash=resolution,
+                error_code="VAL-MODEL", field="Currency", description="okänd valuta", suggested_action="rätta",
+                status="resolved", resolution=resolution, created_at=utc("2026-03-01T08:00:00"),
+                resolved_at=utc("2026-03-02T08:00:00")))
+
+    [written] = reconciliation("monthly", tenant="acme")
+
+    assert [(r["kind"], r["remote_id"]) for r in records(written, "discrepancies")] == [
+        ("missing_locally", fixed.customer_number)]
 
 
 def test_a_report_whose_fortnox_is_down_is_written_with_a_notice_and_the_run_fails(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 from decimal import Decimal
@@ -140,8 +141,13 @@ def test_the_quarantine_is_listed_and_closed_by_hand_from_the_command_line(store
     rest = runner.invoke(app, ["quarantine", "resolve", "--dataset", "workcloud_projects", "--tenant", "acme"])
     assert rest.exit_code == 0 and "2 quarantined records resolved: manual_fix" in rest.output
     assert held() == []
+    me = getpass.getuser()
     assert [(item["row_number"], item["resolution"], item["resolved_by"]) for item in held("--status", "resolved")] == [
-        (11, "skipped", "eva"), (51, "manual_fix", "cli"), (91, "manual_fix", "cli")]
+        (11, "skipped", "eva"), (51, "manual_fix", me), (91, "manual_fix", me)]
+    twice = runner.invoke(app, ["quarantine", "resolve", opened[0]["id"][:8], "--tenant", "acme"], env={"COLUMNS": "300"})
+    assert twice.exit_code == 1 and f"already resolved: {opened[0]['id'][:8]} (skipped, eva, " in twice.output
+    wildcard = runner.invoke(app, ["quarantine", "show", "%", "--tenant", "acme"])  # a LIKE pattern is no prefix
+    assert wildcard.exit_code == 1 and "no quarantined record with id %" in wildcard.output
 
     unknown = runner.invoke(app, ["quarantine", "resolve", "ffffffff", "--tenant", "acme"])
     assert unknown.exit_code == 1 and "no quarantined record with id ffffffff" in unknown.output

@@ -10,7 +10,8 @@ A record is matched through its Fortnox id: the `integration_mappings` row that 
 and export writes. Kinds of discrepancy:
 
 - *missing locally*: in Fortnox, not in the store (a record held in quarantine is not missing,
-  it is counted apart: it waits for someone to fix it at the source);
+  it is counted apart: it waits for someone to fix it at the source, or someone decided to skip
+  it; one closed as fixed is missing until the sync brings it);
 - *missing in Fortnox*: in the store, with a Fortnox id Fortnox no longer knows, or never exported;
 - *amount differs* / *value differs*: both have it, a compared field disagrees.
 
@@ -179,13 +180,15 @@ def _dated_in(target: Target, period: Period | None, date: dt.date | None) -> bo
 
 
 def _quarantined(connection: sa.Connection, tenant: str, target: Target) -> set[str]:
-    """Fortnox ids of the target's records held in open quarantine (their source_ref ends in the id)."""
+    """Fortnox ids of the target's records held in quarantine (their source_ref ends in the id): still
+    open, or closed as ``skipped`` by someone who decided the record is not to be imported."""
     prefix = f"{SYSTEM}:{target.source.resource.path}/"
     refs = connection.execute(
         sa.select(quarantine.c.source_ref).where(
             quarantine.c.tenant_id == tenant, quarantine.c.system == SYSTEM,
-            quarantine.c.dataset == f"{SYSTEM}_{target.dataset}", quarantine.c.status == "open",
-            quarantine.c.source_ref.startswith(prefix))
+            quarantine.c.dataset == f"{SYSTEM}_{target.dataset}",
+            sa.or_(quarantine.c.status == "open", quarantine.c.resolution == "skipped"),
+            quarantine.c.source_ref.startswith(prefix, autoescape=True))
     ).scalars()
     return {ref.removeprefix(prefix) for ref in refs}
 

@@ -104,10 +104,11 @@ def _pending_letters(connection: sa.Connection, tenant: str, as_of: dt.datetime)
 
 
 def _open_quarantine(connection: sa.Connection, tenant: str, as_of: dt.datetime) -> list[sa.Row[Any]]:
-    """Rows held back before `as_of` and still open (the table keeps no time of release)."""
+    """Rows held back before `as_of` and not resolved until after it."""
     return list(connection.execute(
         sa.select(quarantine.c.system, quarantine.c.dataset, quarantine.c.error_code, quarantine.c.created_at)
-        .where(quarantine.c.tenant_id == tenant, quarantine.c.status == "open", quarantine.c.created_at < as_of)
+        .where(quarantine.c.tenant_id == tenant, quarantine.c.created_at < as_of,
+               sa.or_(quarantine.c.status == "open", quarantine.c.resolved_at >= as_of))
     ))
 
 
