@@ -2,7 +2,8 @@
 
 Three periods, each counted back from now:
 
-- **logs** (sync logs, integration jobs, closed dead letters, alerts): `log_months`, at least the
+- **logs** (sync logs, integration jobs, closed dead letters and quarantine entries, alerts):
+  `log_months`, at least the
   12 months OPS-003 asks for revision and troubleshooting; then deleted.
 - **personal data kept for the bookkeeping**: an invoice review stays as long as the bookkeeping,
   but the people in it (the reviewer, the comment, "Er/Vår referens" and the delivery address read
@@ -41,7 +42,7 @@ from models.audit import AuditRecorder, ChainBrokenError, old_prefix, remove_pre
 from models.store import tenants_in
 from models.tables import (
     alerts, audit_events, bank_imports, dead_letters, integration_jobs, invoice_extractions, invoice_reviews,
-    source_files, sync_logs,
+    quarantine, source_files, sync_logs,
 )
 
 ANONYMISED = "[anonymiserad]"
@@ -162,6 +163,7 @@ RULES = (
     Rule(sync_logs, "created_at", "logs", LOGS),
     Rule(integration_jobs, "created_at", "logs", LOGS),
     Rule(dead_letters, "queued_at", "logs", LOGS, dead_letters.c.status != "pending"),
+    Rule(quarantine, "created_at", "logs", LOGS, quarantine.c.status != "open"),
     Rule(alerts, "created_at", "logs", LOGS),
     Rule(invoice_extractions, "created_at", "personal", PERSONAL),
     Rule(invoice_reviews, "created_at", "personal", PERSONAL, anonymise=anonymised_review),

@@ -36,7 +36,7 @@ from models.bookkeeping import log_sync
 from models.store import is_postgres, open_store
 from models.tables import (
     alerts, audit_events, bank_imports, dead_letters, integration_jobs, invoice_extractions, invoice_reviews,
-    source_files, sync_logs,
+    quarantine, source_files, sync_logs,
 )
 from tasks.metrics import api_usage, serve_metrics, store_registry
 from tasks.notify import MailChannel, Thresholds, WebhookChannel, dispatch, evaluate
@@ -108,6 +108,15 @@ def _letter(connection: sa.Connection, tenant: str, category: str, *, at: dt.dat
         id=str(uuid.uuid4()), tenant_id=tenant, system="fortnox", entity_type="invoice", entity_id="1",
         request={"method": "POST"}, attempts=[], error_category=category, error_message="nej", status=status,
         queued_at=at))
+
+
+def _held(connection: sa.Connection, tenant: str, *, at: dt.datetime, status: str = "open") -> None:
+    ref = uuid.uuid4().hex
+    connection.execute(quarantine.insert().values(
+        id=str(uuid.uuid4()), tenant_id=tenant, system="workcloud", dataset="workcloud_time_reports",
+        source_ref="tidrapporter.csv", row_number=7, record={"employee": "Lars Säck", "ref": ref}, record_hash=ref,
+        error_code="VAL-NUMBER", field="hours", description="inte ett tal", suggested_action="rätta",
+        status=status, created_at=at, resolved_at=at if status == "resolved" else None))
 
 
 def _events(url: str, tenant: str, moments: list[dt.datetime]) -> None:
@@ -414,6 +423,9 @@ def _fill_retention_store(url: str) -> None:
         _letter(c, "se", "server", at=_at(2025, 1, 1))  # pending: kept however old
         _letter(c, "se", "server", at=_at(2025, 1, 1), status="resolved")
         _letter(c, "se", "server", at=_at(2026, 3, 1), status="resolved")
+        _held(c, "se", at=_at(2025, 1, 1))  # open: kept however old
+        _held(c, "se", at=_at(2025, 1, 1), status="resolved")
+        _held(c, "se", at=_at(2026, 3, 1), status="resolved")
         for at in (_at(2025, 6, 1), _at(2026, 11, 1)):
             c.execute(alerts.insert().values(id=str(uuid.uuid4()), tenant_id="se", code="SLOW_RUN", fingerprint="f",
                                              severity="warning", message="m", details={}, delivery={}, status="sent",
@@ -440,8 +452,8 @@ def _fill_retention_store(url: str) -> None:
     _events(url, "dk", [_at(2019, 1, 1), _at(2020, 12, 31)])
 
 
-TABLES = (sync_logs, integration_jobs, dead_letters, alerts, invoice_extractions, invoice_reviews, bank_imports,
-          source_files, audit_events)
+TABLES = (sync_logs, integration_jobs, dead_letters, quarantine, alerts, invoice_extractions, invoice_reviews,
+          bank_imports, source_files, audit_events)
 
 
 def _counts(url: str) -> dict[tuple[str, str], int]:
@@ -473,13 +485,15 @@ def test_retention_dry_run_counts_exactly_and_apply_removes_exactly_that_keeping
     se, dk = _at(2019, 1, 1), _at(2021, 1, 1)
     expected = [
         ("dk", "sync_logs", "delete", LOGS_BEFORE, 0), ("dk", "integration_jobs", "delete", LOGS_BEFORE, 0),
-        ("dk", "dead_letters", "delete", LOGS_BEFORE, 0), ("dk", "alerts", "delete", LOGS_BEFORE, 0),
+        ("dk", "dead_letters", "delete", LOGS_BEFORE, 0), ("dk", "quarantine", "delete", LOGS_BEFORE, 0),
+        ("dk", "alerts", "delete", LOGS_BEFORE, 0),
         ("dk", "invoice_extractions", "delete", PERSONAL_BEFORE, 0),
         ("dk", "invoice_reviews", "anonymise", PERSONAL_BEFORE, 0), ("dk", "invoice_reviews", "delete", dk, 0),
         ("dk", "bank_imports", "delete", dk, 1), ("dk", "source_files", "delete", dk, 0),
         ("dk", "audit_events", "delete", dk, 2),
         ("se", "sync_logs", "delete", LOGS_BEFORE, 3), ("se", "integration_jobs", "delete", LOGS_BEFORE, 1),
-        ("se", "dead_letters", "delete", LOGS_BEFORE, 1), ("se", "alerts", "delete", LOGS_BEFORE, 1),
+        ("se", "dead_letters", "delete", LOGS_BEFORE, 1), ("se", "quarantine", "delete", LOGS_BEFORE, 1),
+        ("se", "alerts", "delete", LOGS_BEFORE, 1),
         ("se", "invoice_extractions", "delete", PERSONAL_BEFORE, 1),
         ("se", "invoice_reviews", "anonymise", PERSONAL_BEFORE, 1), ("se", "invoice_reviews", "delete", se, 1),
         ("se", "bank_imports", "delete", se, 1), ("se", "source_files", "delete", se, 1),
@@ -488,7 +502,7 @@ def test_retention_dry_run_counts_exactly_and_apply_removes_exactly_that_keeping
     assert _steps(dry) == expected
     assert after_dry == before
     assert _steps(applied) == expected and applied.refused == {}
-    retention_events = {"se": 9, "dk": 1}  # one per step that did something, besides the audit trail's
+    retention_events = {"se": 10, "dk": 1}  # one per step that did something, besides the audit trail's
     for (tenant, table), count in before.items():
         removed = sum(s.rows for s in applied.steps if (s.tenant_id, s.table, s.action) == (tenant, table, "delete"))
         added = retention_events[tenant] + 1 if table == "audit_events" else 0  # and the checkpoint
@@ -496,7 +510,7 @@ def test_retention_dry_run_counts_exactly_and_apply_removes_exactly_that_keeping
     assert [s.rows for s in again.steps] == [0] * len(expected)
 
     with engine.connect() as connection:
-        assert (verify_chain(connection, "se").ok, verify_chain(connection, "se").events_checked) == (True, 2 + 9 + 1)
+        assert (verify_chain(connection, "se").ok, verify_chain(connection, "se").events_checked) == (True, 2 + 10 + 1)
         assert (verify_chain(connection, "dk").ok, verify_chain(connection, "dk").events_checked) == (True, 1 + 1)
         checkpoint = connection.execute(sa.select(audit_events.c.new_state).where(
             audit_events.c.tenant_id == "se", audit_events.c.entity_type == "audit_chain")).scalar_one()
