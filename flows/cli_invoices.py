@@ -128,7 +128,7 @@ def flagged_command(
         table.add_row(r.given_number, r.supplier_name or "", r.invoice_number or "",
                       swedish_amount(r.total) if r.total is not None else "",
                       r.due_date.isoformat() if r.due_date else "", f"{r.confidence} %", r.project_number or "-",
-                      alternatives, r.status)
+                      alternatives, "rejected, sending interrupted" if r.complaint_interrupted else r.status)
     console.print(table)
 
 

@@ -63,6 +63,7 @@ def flagged_item(review: Review) -> dict[str, Any]:
         "confidence": review.confidence,
         "band": review.band,
         "status": review.status,
+        "complaintInterrupted": review.complaint_interrupted,
         "aiSuggestion": {"projectNumber": best["project_number"], "projectName": best.get("project_name"),
                          "reasoning": "; ".join(best.get("reasons", []))} if best else None,
         "alternatives": [{"project": c["project_number"], "confidence": c["score"]} for c in candidates[1:]],

@@ -65,6 +65,13 @@ class Review(InvoiceSeen):
         return list((self.analysis or {}).get("candidates", [])[1:])
 
     @property
+    def complaint_interrupted(self) -> bool:
+        """Rejected, and its complaint's sending began but never ended (:func:`reject_once`): whether
+        the supplier got it is for a person to check in the sender's mailbox."""
+        return self.status == "rejected" and bool(self.complaint) and "sending_at" in self.complaint \
+            and "sent_at" not in self.complaint
+
+    @property
     def reasons(self) -> list[str]:
         candidates = (self.analysis or {}).get("candidates", [])
         return list(candidates[0].get("reasons", [])) if candidates else []

@@ -28,7 +28,7 @@ from flows.review_api import create_app
 from flows.settings import Settings
 from flows.workcloud_ingest import workcloud_ingest
 from models.audit import AuditRecorder, verify_chain
-from models.reviews import Review, find, reject_once
+from models.reviews import Review, decide, find, reject_once
 from models.secrets import SecretCipher
 from models.store import open_store
 from models.tables import audit_events, invoice_reviews, sync_logs
@@ -398,6 +398,24 @@ def test_a_complaint_is_claimed_before_it_is_sent_released_if_it_cannot_go_and_n
 
     late = CliRunner().invoke(app, ["invoices", "approve", given, "--tenant", "acme"])
     assert late.exit_code == 1 and "already_decided" in late.output
+
+
+def test_a_complaint_whose_sending_never_ended_is_shown_as_interrupted(sandboxes, store_env: str) -> None:
+    supplier_invoice_validation(tenant="acme")
+    engine = open_store(store_env)
+    runner = CliRunner()
+    given = json.loads(runner.invoke(app, ["invoices", "flagged", "--json"]).output)[0]["givenNumber"]
+    with engine.begin() as connection:  # what reject_once commits before it sends; the process then died
+        review = find(connection, "acme", given)
+        assert review is not None
+        assert decide(connection, "acme", review, "rejected", "ai", AuditRecorder("acme", "test"),
+                      dt.datetime.now(dt.UTC), comment="Fel moms", complaint={"sending_at": "2026-12-04T09:30:00"})
+
+    listed = json.loads(runner.invoke(app, ["invoices", "flagged", "--status", "rejected", "--json"]).output)
+    table = runner.invoke(app, ["invoices", "flagged", "--status", "rejected"], env={"COLUMNS": "300"})
+
+    assert [(item["givenNumber"], item["complaintInterrupted"]) for item in listed] == [(given, True)]
+    assert "rejected, sending interrupted" in table.output
 
 
 def test_an_invoice_settled_in_fortnox_leaves_the_review_list(sandboxes, store_env: str) -> None:
