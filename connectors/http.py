@@ -28,6 +28,11 @@ from models.bookkeeping import DeadLetter
 
 logger = logging.getLogger("ledgerflow.http")
 
+# Called after every request with (system, HTTP status or None for no answer, seconds taken):
+# how the metrics count this process's API calls (``tasks.metrics.api_usage``).
+RequestObserver = Callable[[str, "int | None", float], None]
+request_observers: list[RequestObserver] = []
+
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 422})
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -354,7 +359,10 @@ class ApiClient:
         return response, token
 
     def _log(self, method: str, path: str, status: int | None, started: float, attempt: int, error: str | None = None) -> None:
-        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        seconds = time.monotonic() - started
+        for observe in request_observers:
+            observe(self.system, status, seconds)
+        duration_ms = round(seconds * 1000, 1)
         logger.info(
             "%s %s %s -> %s in %.1f ms (attempt %d)",
             self.system, method, path, status if status is not None else error, duration_ms, attempt,

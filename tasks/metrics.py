@@ -5,8 +5,8 @@ records loaded, records held back or dead-lettered, duration) and the dead lette
 that queries it is exact, survives restarts and serves the same numbers from any process, so
 ``ledgerflow metrics serve`` need not be the process that ran the flows.
 
-API calls are the exception: they are log lines (``ledgerflow.http``), not rows. :class:`ApiUsage`
-counts them in the process that makes them, and the flow hands :meth:`ApiUsage.take` to the sync
+API calls are the exception: they leave no row. :class:`ApiUsage` counts them in the process that
+makes them (an observer of ``connectors.http``'s requests), and the flow hands :meth:`ApiUsage.take` to the sync
 log line of the work they served (``details["api"]``), so they persist with it, per tenant, and
 are kept and removed with the logs. We chose that over a table of their own: the counts then
 need no writes of their own, and a request is counted once, in whichever line takes it first.
@@ -17,7 +17,6 @@ takes that for a counter reset (see docs/runbook.md).
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,9 +29,9 @@ from prometheus_client import CollectorRegistry, start_http_server, write_to_tex
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from connectors.http import request_observers
 from models.tables import dead_letters, sync_logs
 
-HTTP_LOGGER = "ledgerflow.http"
 SYNC_DURATION_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
 API_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 INF = "+Inf"
@@ -43,43 +42,16 @@ FAILED_RECORDS = (sa.func.coalesce(sync_logs.c.details["quarantined"].as_integer
 
 
 # --------------------------------------------------------------------------- API calls, in-process
-class ApiUsage(logging.Filter):
-    """Counts this process's API requests from the ``ledgerflow.http`` lines until they are taken.
+class ApiUsage:
+    """Counts this process's API requests (every ``connectors.http.ApiClient`` call) until they are taken."""
 
-    A filter on that logger, not a handler: counting needs the INFO lines, and a logger that makes
-    them also hands them to every handler above it (Prefect's console prints each one). So the
-    logger is set one step below INFO (a level nobody else uses) and the filter, after counting,
-    lets through exactly what the logger would let through had its level never been touched: the
-    level it had, or while that was unset, its parent's level as it is now. Whoever sets the
-    logger's level later (a logging configuration, pytest's caplog) is obeyed as usual.
-    """
-
-    LEVEL = logging.INFO - 1
-
-    def __init__(self, logger: logging.Logger) -> None:
-        super().__init__()
-        self._logger = logger
-        self._own_level = logger.level
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests: dict[str, Counter[str]] = defaultdict(Counter)
         self._seconds: Counter[str] = Counter()
         self._latency: dict[str, Counter[str]] = defaultdict(Counter)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        duration_ms = getattr(record, "duration_ms", None)
-        if duration_ms is not None:
-            self._count(record.system, record.status, duration_ms / 1000)  # type: ignore[attr-defined]
-        return record.levelno >= self._threshold()
-
-    def _threshold(self) -> int:
-        level = self._logger.level
-        if level != self.LEVEL:  # set by someone else since
-            return level
-        if self._own_level != logging.NOTSET or self._logger.parent is None:
-            return self._own_level
-        return self._logger.parent.getEffectiveLevel()
-
-    def _count(self, system: str, status: int | None, seconds: float) -> None:
+    def count(self, system: str, status: int | None, seconds: float) -> None:
         bucket = next((str(b) for b in API_LATENCY_BUCKETS if seconds <= b), INF)
         with self._lock:
             self._requests[system][str(status) if status is not None else "error"] += 1
@@ -104,16 +76,13 @@ _usage_lock = threading.Lock()
 
 
 def api_usage() -> ApiUsage:
-    """This process's :class:`ApiUsage`, installed on the ``ledgerflow.http`` logger on first use
-    (call it when a flow starts, and take its counts with each sync log line)."""
+    """This process's :class:`ApiUsage`, observing every request from its first use on (call it
+    when a flow starts, and take its counts with each sync log line)."""
     global _usage
     with _usage_lock:
         if _usage is None:
-            logger = logging.getLogger(HTTP_LOGGER)
-            _usage = ApiUsage(logger)
-            logger.addFilter(_usage)
-            if logger.getEffectiveLevel() > ApiUsage.LEVEL:
-                logger.setLevel(ApiUsage.LEVEL)
+            _usage = ApiUsage()
+            request_observers.append(_usage.count)
         return _usage
 
 

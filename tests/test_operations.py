@@ -364,7 +364,7 @@ def test_api_requests_are_counted_in_process_and_persist_with_the_sync_log(
         with pytest.raises(NotFoundError):
             client.request("GET", "status/404")
         quiet = [r for r in caplog.records if r.name == "ledgerflow.http"]
-        caplog.set_level(logging.INFO)  # whoever asks for the lines still gets them: here the root logger
+        caplog.set_level(logging.INFO)  # whoever asks for the lines gets them: here the root logger
         client.request("GET", "status/200")
     taken = usage.take()
     with open_store(database_url).begin() as connection:
