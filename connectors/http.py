@@ -109,16 +109,20 @@ class SlidingWindowLimiter:
             slot.at = self._clock()
 
 
-_limiters: dict[str, SlidingWindowLimiter] = {}
+_limiters: dict[tuple[str, tuple[RateLimit, ...]], SlidingWindowLimiter] = {}
 _limiters_lock = threading.Lock()
 
 
 def shared_limiter(key: str, limits: Iterable[RateLimit]) -> SlidingWindowLimiter:
-    """The one limiter for `key` (a system and tenant: the server counts per token) in this process."""
+    """The one limiter for `key` (a system and tenant: the server counts per token) and these
+    limits in this process. A client asking for other limits under the same key gets a limiter
+    of its own instead of one made with the first caller's limits (a server that came back on a
+    freed port with another limit was otherwise held to the old one)."""
+    wanted = tuple(limits)
     with _limiters_lock:
-        if key not in _limiters:
-            _limiters[key] = SlidingWindowLimiter(limits)
-        return _limiters[key]
+        if (key, wanted) not in _limiters:
+            _limiters[key, wanted] = SlidingWindowLimiter(wanted)
+        return _limiters[key, wanted]
 
 
 # --------------------------------------------------------------------------- errors

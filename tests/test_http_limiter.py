@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from connectors.http import RateLimit, SlidingWindowLimiter
+from connectors.http import RateLimit, SlidingWindowLimiter, shared_limiter
 
 
 class FakeClock:
@@ -77,3 +77,13 @@ def test_a_request_still_in_flight_keeps_its_place_until_its_answer_arrives() ->
     assert clock.now == 7.0
     limiter.release(limiter.acquire())  # the slow one is dated 7, so the next place opens at 12
     assert clock.now == 12.0
+
+
+def test_one_limiter_per_key_and_limits() -> None:
+    """A sandbox on a port an earlier one freed, with another limit, must not inherit the old limiter."""
+    key = "fortnox:acme:http://127.0.0.1:40123"
+    fast = shared_limiter(key, [RateLimit(250, 5)])
+    assert shared_limiter(key, [RateLimit(250, 5)]) is fast
+    real = shared_limiter(key, [RateLimit(25, 5)])
+    assert real is not fast and real.limits == (RateLimit(25, 5),)
+    assert shared_limiter("fortnox:globex:http://127.0.0.1:40123", [RateLimit(25, 5)]) is not real
