@@ -178,7 +178,9 @@ def main_parent(args: argparse.Namespace) -> int:
     print(f"workcloud_ingest {args.database} pool_start_s={statistics.median(r['pool_start_s'] for r in results):.2f} "
           f"(once per process, outside the clock) runs={args.runs}")
     cpu = {part: statistics.median(r["cpu_s"][part] for r in results) for part in results[0]["cpu_s"]}
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    from models.spelling import usable_cores
+
+    cores = usable_cores()
     print(f"workcloud_ingest {args.database} rows={args.rows} median_cpu_s "
           + " ".join(f"{part}={seconds:.2f}" for part, seconds in cpu.items())
           + f" total={sum(cpu.values()):.2f} (on {cores} cores no run can take less than "
@@ -352,7 +354,7 @@ def main_child(args: argparse.Namespace) -> int:
         raise SystemExit(f"the export could not be read: {export.error}")
     mapped = timed("map", map_export, export.kind, export.frame, None, engine.dialect.name == "postgresql")
     gate = timed("gate", check, export.frame, f"workcloud_{export.kind}", ROW_COLUMN)
-    mapped.hold_back(gate.held_back(export.frame, ROW_COLUMN))
+    mapped.hold_back(gate.held_back())
     report = timed(
         "load", load_workcloud_export.fn,
         args.url, TENANT, export, mapped, gate.quarantined, len(gate.warnings),

@@ -17,6 +17,7 @@ import typer  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flows.cli_invoices import invoice_app, invoices_app  # noqa: E402
+from flows.cli_options import Tenant  # noqa: E402
 from flows.cli_ops import alerts_app, metrics_app, retention_app  # noqa: E402
 from flows.cli_quarantine import quarantine_app  # noqa: E402
 from flows.cli_reports import report_app  # noqa: E402
@@ -54,7 +55,6 @@ def _command(ctx: typer.Context) -> None:
     # A command without a Prefect server runs its flows on a temporary one: no heartbeats there.
     ctx.with_resource(ad_hoc_runs())
 
-Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
 
 
 @db_app.command("upgrade")

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from flows.cli_options import By, Tenant
 from flows.console import console
 from flows.settings import Settings
 from models.types import swedish_amount
@@ -22,10 +23,6 @@ from models.types import swedish_amount
 invoice_app = typer.Typer(help="Analyse supplier-invoice PDFs (seed 002 BC11) without Fortnox.", no_args_is_help=True)
 invoices_app = typer.Typer(help="Review flagged supplier invoices: list, approve, reject, wait; the review API.",
                            no_args_is_help=True)
-
-Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
-Reviewer = Annotated[str | None, typer.Option("--by", help="Who decides (default: your user name).")]
-
 
 def analysis_json(analysis: Any) -> dict[str, Any]:
     """The `--json` object of one analysed file."""
@@ -155,7 +152,7 @@ def approve_command(
     invoice: Annotated[str, typer.Argument(help="The Fortnox number (löpnummer) or review id.")],
     project: Annotated[str | None, typer.Option(help="The project (default: the AI's suggestion).")] = None,
     comment: Annotated[str | None, typer.Option(help="Added to the Fortnox comment.")] = None,
-    by: Reviewer = None,
+    by: By = None,
     tenant: Tenant = None,
 ) -> None:
     """Approve: the project goes to Fortnox with a "Godkänd av …" comment."""
@@ -169,7 +166,7 @@ def reject_command(
     invoice: Annotated[str, typer.Argument(help="The Fortnox number (löpnummer) or review id.")],
     reason: Annotated[str, typer.Option(help='What is wrong, in Swedish (e.g. "Saknar projektnummer").')],
     project: Annotated[str | None, typer.Option(help="The project the invoice should have named.")] = None,
-    by: Reviewer = None,
+    by: By = None,
     tenant: Tenant = None,
 ) -> None:
     """Reject: a complaint (reklamation) is e-mailed to the supplier and the invoice marked "Reklamerad"."""
@@ -182,7 +179,7 @@ def reject_command(
 def wait_command(
     invoice: Annotated[str, typer.Argument(help="The Fortnox number (löpnummer) or review id.")],
     comment: Annotated[str | None, typer.Option(help="Why (e.g. asked the project leader).")] = None,
-    by: Reviewer = None,
+    by: By = None,
     tenant: Tenant = None,
 ) -> None:
     """Park an invoice for later; it stays on the list, marked waiting."""

@@ -17,14 +17,12 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
+from flows.cli_options import By, Tenant
 from flows.console import console
 from flows.settings import Settings
 
 quarantine_app = typer.Typer(help="Records held back by the quality gate, waiting for manual handling "
                              "(INT-01-ERR-003).", no_args_is_help=True)
-
-Tenant = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id (default: LEDGERFLOW_TENANT or 'demo').")]
-
 
 @quarantine_app.command("list")
 def quarantine_list(
@@ -74,7 +72,7 @@ def quarantine_resolve(
     record_ids: Annotated[list[str] | None, typer.Argument(help="Ids (or their first characters).")] = None,
     dataset: Annotated[str | None, typer.Option(help="Every open record of this dataset instead.")] = None,
     resolution: Annotated[str, typer.Option(help="manual_fix (corrected at the source) or skipped.")] = "manual_fix",
-    by: Annotated[str | None, typer.Option(help="Who handled it (default: your user name).")] = None,
+    by: By = None,
     tenant: Tenant = None,
 ) -> None:
     """Close quarantined records that were handled by hand."""

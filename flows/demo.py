@@ -47,7 +47,7 @@ from models.audit import AuditRecorder, verify_chain
 from models.batches import verify_batches
 from models.bookkeeping import quarantined_rows, resolve_quarantined
 from models.store import open_store
-from models.tables import ENTITIES, audit_events, quarantine
+from models.tables import ENTITIES, audit_events
 from models.upsert import spelled, upsert
 from tasks.metrics import write_metrics
 from tasks.reconciliation.report import STOCKHOLM
@@ -80,12 +80,7 @@ def run_demo(workdir: Path) -> None:
 
     engine = open_store(settings.database_url)
     with engine.connect() as connection:
-        held = connection.execute(
-            sa.select(quarantine.c.source_ref, quarantine.c.row_number, quarantine.c.error_code, quarantine.c.field,
-                      quarantine.c.description, quarantine.c.suggested_action)
-            .where(quarantine.c.tenant_id == settings.tenant)
-            .order_by(quarantine.c.source_ref, quarantine.c.row_number)
-        ).all()
+        held = quarantined_rows(connection, settings.tenant, status=None)
     table = Table("file", "line", "code", "field", "description", "suggested action", title="Quarantine (INT-01-VAL-003)")
     for row in held:
         table.add_row(row.source_ref, str(row.row_number), row.error_code, row.field, row.description, row.suggested_action)

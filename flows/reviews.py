@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+import sqlalchemy as sa
+
 from connectors.http import ApiError
 from flows.connections import fortnox_client, graph_mailer
 from flows.settings import Settings
@@ -61,6 +63,14 @@ def _decided_meanwhile(settings: Settings, tenant_id: str, review: Review) -> Re
                        f"{current.decided_by}); försök igen")
 
 
+def _reread(engine: sa.Engine, tenant_id: str, review: Review) -> Review:
+    """The review as the decision just stored it."""
+    with engine.connect() as connection:
+        decided = find(connection, tenant_id, review.id)
+    assert decided is not None
+    return decided
+
+
 def _decided(settings: Settings, tenant_id: str, review: Review, status: Literal["approved", "rejected", "waiting"],
              reviewer: str, **values: object) -> Review:
     now = dt.datetime.now(dt.UTC)
@@ -71,10 +81,7 @@ def _decided(settings: Settings, tenant_id: str, review: Review, status: Literal
         audit.flush(connection)
     if not made:
         raise _decided_meanwhile(settings, tenant_id, review)
-    with engine.connect() as connection:
-        decided = find(connection, tenant_id, review.id)
-    assert decided is not None
-    return decided
+    return _reread(engine, tenant_id, review)
 
 
 def approve(settings: Settings, tenant_id: str, key: str, reviewer: str, project: str | None = None,
@@ -127,10 +134,7 @@ def reject(settings: Settings, tenant_id: str, key: str, reviewer: str, reason: 
         raise ReviewError("cannot_complain", str(error), 400) from error
     if complaint is None:
         raise _decided_meanwhile(settings, tenant_id, review)
-    with engine.connect() as connection:
-        rejected = find(connection, tenant_id, review.id)
-    assert rejected is not None
-    return rejected
+    return _reread(engine, tenant_id, review)
 
 
 def wait(settings: Settings, tenant_id: str, key: str, reviewer: str, note: str | None = None) -> Review:

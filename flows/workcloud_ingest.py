@@ -67,7 +67,7 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
         except BaseException:
             mapped.close()
             raise
-        mapped.hold_back(gate.held_back(export.frame, ROW_COLUMN))
+        mapped.hold_back(gate.held_back())
         reports.append(
             load_workcloud_export(
                 settings.database_url, tenant_id, quote(export), quote(mapped), quote(gate.quarantined),

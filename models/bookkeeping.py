@@ -93,15 +93,12 @@ def resolve_quarantined(
     """Close the tenant's open quarantine entries, by id or every one of a dataset; returns how many."""
     if ids is None and dataset is None:
         raise ValueError("name the quarantined records (ids) or their dataset")
-    query = quarantine.update().where(quarantine.c.tenant_id == tenant_id, quarantine.c.status == "open")
+    where = [quarantine.c.tenant_id == tenant_id, quarantine.c.status == "open"]
     if ids is not None:
-        query = query.where(quarantine.c.id.in_(list(ids)))
+        where.append(quarantine.c.id.in_(list(ids)))
     if dataset is not None:
-        query = query.where(quarantine.c.dataset == dataset)
-    return connection.execute(
-        query.values(status="resolved", resolution=resolution, resolved_by=resolved_by,
-                     resolved_at=dt.datetime.now(dt.UTC))
-    ).rowcount
+        where.append(quarantine.c.dataset == dataset)
+    return _resolve(connection, quarantine, resolution, resolved_by, *where)
 
 
 def resolve_reloaded(
@@ -258,14 +255,20 @@ def resolve_dead_letters(
     entity: tuple[str, str, str] | None = None,
 ) -> int:
     """Close pending dead letters, by id or for an entity (tenant, entity type, entity id) that went through."""
-    query = dead_letters.update().where(dead_letters.c.status == "pending")
+    where = [dead_letters.c.status == "pending"]
     if ids is not None:
-        query = query.where(dead_letters.c.id.in_(ids))
+        where.append(dead_letters.c.id.in_(ids))
     if entity is not None:
         tenant_id, entity_type, entity_id = entity
-        query = query.where(dead_letters.c.tenant_id == tenant_id, dead_letters.c.entity_type == entity_type,
-                            dead_letters.c.entity_id == entity_id)
-    return connection.execute(
-        query.values(status="resolved", resolution=resolution, resolved_by=resolved_by,
-                     resolved_at=dt.datetime.now(dt.UTC))
-    ).rowcount
+        where += [dead_letters.c.tenant_id == tenant_id, dead_letters.c.entity_type == entity_type,
+                  dead_letters.c.entity_id == entity_id]
+    return _resolve(connection, dead_letters, resolution, resolved_by, *where)
+
+
+def _resolve(connection: sa.Connection, table: sa.Table, resolution: str, resolved_by: str,
+             *where: sa.ColumnElement[bool]) -> int:
+    """Mark the rows of `table` (dead letters, quarantine) that `where` picks as resolved: how, by
+    whom and when; returns how many."""
+    return connection.execute(table.update().where(*where).values(
+        status="resolved", resolution=resolution, resolved_by=resolved_by, resolved_at=dt.datetime.now(dt.UTC),
+    )).rowcount

@@ -73,7 +73,7 @@ class SpelledRows:
 
 def spell_rows(model: type[BaseModel], columns: Mapping[str, list[Any]], for_copy: bool = False) -> SpelledRows:
     """Validate the rows given column by column against `model` and spell those that pass
-    (``models.upsert.spell``).
+    (``models.upsert.spelled``).
 
     What a worker runs; it also runs in the caller's process for a small batch."""
     names = list(columns)

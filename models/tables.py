@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from models import documents, invoices, ledger, parties, payments, products, projects, raindance
-from models.types import is_money
+from models.types import MONEY_PLACES, NUMERIC_PRECISION, QUANTITY_PLACES, is_money
 
 metadata = sa.MetaData(
     naming_convention={
@@ -385,7 +385,7 @@ def _sql_type(annotation: typing.Any) -> tuple[sa.types.TypeEngine, bool]:
     if origin is typing.Literal:
         return sa.String(32), nullable
     if annotation is Decimal:
-        return (sa.Numeric(18, 2) if money else sa.Numeric(18, 6)), nullable
+        return sa.Numeric(NUMERIC_PRECISION, MONEY_PLACES if money else QUANTITY_PLACES), nullable
     simple: dict[typing.Any, sa.types.TypeEngine] = {
         str: sa.Text(),
         bool: sa.Boolean(),

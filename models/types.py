@@ -19,18 +19,20 @@ from pydantic.alias_generators import to_camel
 TWO_PLACES = Decimal("0.01")
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # what the store's integer columns hold
 ONE = Decimal(1)
-# What the store's NUMERIC(18, 2) and NUMERIC(18, 6) columns hold. A larger amount would fail the
-# whole load at the database, and a quantity with more places would be rounded by it without a word.
-MONEY_LIMIT = Decimal(10) ** 16
-QUANTITY_LIMIT = Decimal(10) ** 12
-QUANTITY_PLACES = 6
+# The store's columns for amounts and quantities (NUMERIC(precision, places), models/tables.py), and
+# what they hold. A larger amount would fail the whole load at the database, and a quantity with
+# more places would be rounded by it without a word.
+NUMERIC_PRECISION, MONEY_PLACES, QUANTITY_PLACES = 18, 2, 6
+MONEY_LIMIT = Decimal(10) ** (NUMERIC_PRECISION - MONEY_PLACES)
+QUANTITY_LIMIT = Decimal(10) ** (NUMERIC_PRECISION - QUANTITY_PLACES)
 
 
 def _two_places(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("amount must be a finite number")
     if abs(value) >= MONEY_LIMIT:
-        raise ValueError(f"amount {value} is out of range: at most 16 digits before the decimal point")
+        raise ValueError(f"amount {value} is out of range: at most {NUMERIC_PRECISION - MONEY_PLACES} digits "
+                         "before the decimal point")
     quantized = value.quantize(TWO_PLACES)
     if quantized != value:
         raise ValueError(f"amount {value} has more than 2 decimals (INT-01-DQ-002)")
@@ -66,7 +68,7 @@ def swedish_amount(value: Decimal | str, unit: str | None = None, *, minus: str 
     Thousands are grouped and the unit set off with no-break spaces, so that neither a terminal,
     a mail client nor a browser splits the amount across lines. Print may pass U+2212 as `minus`.
     """
-    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    amount = Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
     whole, _, cents = format(abs(amount), "f").partition(".")
     grouped = f"{int(whole):,}".replace(",", "\u00a0")
     text = f"{minus if amount < 0 else ''}{grouped},{cents}"
@@ -80,7 +82,8 @@ def _normalised(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("quantity must be a finite number")
     if abs(value) >= QUANTITY_LIMIT:
-        raise ValueError(f"quantity {value} is out of range: at most 12 digits before the decimal point")
+        raise ValueError(f"quantity {value} is out of range: at most {NUMERIC_PRECISION - QUANTITY_PLACES} digits "
+                         "before the decimal point")
     if not value:
         return Decimal(0)
     normal = value.normalize()

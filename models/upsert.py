@@ -91,16 +91,11 @@ class Spelled(NamedTuple):
     copy_fields: str | None = None  # the document's values in column order (models.store.copy_fields)
 
 
-def spell(external_id: str, model: BaseModel, *, for_copy: bool = False) -> Spelled:
-    """`model` spelled for the store, once: the text serves the row hash, the row and the audit
-    event; `for_copy` adds the columns as PostgreSQL's COPY takes them."""
-    return spelled([(external_id, model)], for_copy=for_copy)[0]
-
-
 def spelled(records: Iterable[tuple[str, BaseModel]], *, for_copy: bool = False) -> list[Spelled]:
-    """(external id, model) pairs spelled for :func:`upsert` (see :func:`spell`). The records of
-    one model are dumped by one call of pydantic's serializer for all of them, a third cheaper
-    than a call for each."""
+    """(external id, model) pairs spelled for :func:`upsert`, each once: the text serves the row
+    hash, the row and the audit event; `for_copy` adds the columns as PostgreSQL's COPY takes
+    them. The records of one model are dumped by one call of pydantic's serializer for all of
+    them, a third cheaper than a call for each."""
     pairs = list(records)
     by_model: dict[type[BaseModel], list[int]] = {}
     for position, (_, model) in enumerate(pairs):

@@ -104,8 +104,12 @@ def load_workcloud_export(
         batch = Batch(tenant_id, "workcloud", entity, f"workcloud_{export.kind}", actor, flow_run_id, now)
         existing = stored_records(connection, entity, tenant_id, "workcloud", mapped.external_ids)
         audit, on_chunk = _recorders(batch, len(mapped.external_ids) - len(mapped.held_back))
-        with gc_paused():
-            counts = upsert_chunks(connection, entity, tenant_id, "workcloud", chunks(), audit, existing, now, on_chunk)
+        try:
+            with gc_paused():
+                counts = upsert_chunks(connection, entity, tenant_id, "workcloud", chunks(), audit, existing, now,
+                                       on_chunk)
+        finally:  # a load that fails stops the validation of the chunks no worker has begun
+            mapped.close()
         quarantine_rows = _quarantine_rows(name, issues, export.problems)
         add_to_quarantine(connection, tenant_id, "workcloud", batch.dataset, quarantine_rows, flow_run_id, now)
         held_back = len({row.row_number for row in quarantine_rows})

@@ -45,9 +45,9 @@ class GateResult:
     quarantined: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
 
-    def held_back(self, frame: pd.DataFrame, line_column: str) -> set[int]:
-        """The lines of `frame`, the batch the gate judged, that did not pass."""
-        return set(frame[line_column].tolist()) - set(self.valid[line_column].tolist())
+    def held_back(self) -> set[int]:
+        """The lines (the batch's line column) that did not pass: those of the critical issues."""
+        return {issue.line for issue in self.quarantined if issue.line is not None}
 
 
 @cache

@@ -29,7 +29,7 @@ from models.store import (
     read_document,
 )
 from models.tables import ENTITIES, Entity, audit_events, integration_mappings
-from models.upsert import LoadCounts, spell, spelled, upsert, upsert_chunks, upsert_in_chunks
+from models.upsert import LoadCounts, spelled, upsert, upsert_chunks, upsert_in_chunks
 
 BULK = ENTITIES["time_report"]
 # The same records through the per-record path of master data (mapping rows, one event each).
@@ -191,7 +191,7 @@ def test_records_spelled_for_copy_are_stored_as_the_documents_store_them(databas
     records = _reports(23) + [("1313/x\ty\\z", odd)]  # an external id COPY must escape too
     for tenant, for_copy in (("copy", True), ("rows", False)):
         with open_store(database_url).begin() as connection:
-            spelled_ = [spell(e, m, for_copy=for_copy) for e, m in records]
+            spelled_ = spelled(records, for_copy=for_copy)
             upsert_in_chunks(connection, BULK, tenant, "workcloud", spelled_, AuditRecorder(tenant, "test"), NOW,
                              chunk_size=7)
 
@@ -208,8 +208,8 @@ def test_a_bulk_load_in_mixed_spellings_stores_alike_and_one_that_fails_midway_s
     external id found in the third chunk, while the COPY holds the first two, fails the load and
     leaves nothing behind."""
     records = _reports(21)
-    chunks = [[spell(e, m, for_copy=n != 1) for e, m in records[7 * n : 7 * n + 7]] for n in range(3)]
-    for tenant, batch in (("mixed", chunks), ("plain", [[spell(e, m) for e, m in records]])):
+    chunks = [spelled(records[7 * n : 7 * n + 7], for_copy=n != 1) for n in range(3)]
+    for tenant, batch in (("mixed", chunks), ("plain", [spelled(records)])):
         with open_store(database_url).begin() as connection:
             counts = upsert_chunks(connection, BULK, tenant, "workcloud", batch, AuditRecorder(tenant, "test"), {}, NOW)
         assert counts == LoadCounts(inserted=21)
@@ -237,7 +237,7 @@ def test_bank_transactions_spelled_for_copy_keep_their_booleans_numbers_and_null
     for tenant, for_copy in (("copy", True), ("rows", False)):
         with open_store(database_url).begin() as connection:
             upsert_in_chunks(connection, ENTITIES["bank_transaction"], tenant, "swedbank",
-                             [spell(e, m, for_copy=for_copy) for e, m in records], AuditRecorder(tenant, "test"), NOW)
+                             spelled(records, for_copy=for_copy), AuditRecorder(tenant, "test"), NOW)
 
     stored = _as_text(database_url, table, ("copy", "rows"))
     with open_store(database_url).connect() as connection:
