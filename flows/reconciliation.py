@@ -34,7 +34,7 @@ from tasks.extract import fetch_fortnox_changes
 from tasks.reconciliation import payments
 from tasks.reconciliation.compare import TARGETS, compare_with_fortnox, detect_drift, drift_section, last_covered
 from tasks.reconciliation.report import (
-    KIND_TITLES, STOCKHOLM, Kind, Period, Report, Section, WrittenReport, write_report,
+    KIND_TITLES, STOCKHOLM, Kind, Period, Report, ReportDate, Section, WrittenReport, write_report,
 )
 from tasks.reconciliation.summary import audit_store, summarise_syncs, tenants
 
@@ -45,10 +45,10 @@ class ReconciliationIncomplete(RuntimeError):
     """Some report could not compare with Fortnox; it was written with a notice saying so."""
 
 
-def report_period(kind: Kind, date: str | None, today: dt.date | None = None) -> Period:
-    """The period of `date` (ISO), or the last whole one before today in Swedish time."""
+def report_period(kind: Kind, date: dt.date | str | None, today: dt.date | None = None) -> Period:
+    """The period of `date` (a date or ISO text), or the last whole one before today in Swedish time."""
     if date:
-        return Period.containing(kind, dt.date.fromisoformat(date))
+        return Period.containing(kind, date if isinstance(date, dt.date) else dt.date.fromisoformat(date))
     return Period.completed_before(kind, today or dt.datetime.now(STOCKHOLM).date())
 
 
@@ -138,8 +138,12 @@ def publish(report: Report, written: WrittenReport) -> None:
 
 
 @flow(name="reconciliation", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
-def reconciliation(kind: Kind, tenant: str | None = None, date: str | None = None) -> list[WrittenReport]:
-    """Write the daily, weekly or monthly reconciliation report of one tenant (or of every tenant)."""
+def reconciliation(kind: Kind, tenant: str | None = None, date: ReportDate | None = None) -> list[WrittenReport]:
+    """Write the daily, weekly or monthly reconciliation report of one tenant (or of every tenant).
+
+    `date` (a day of the period; default: the last whole period) is a `datetime.date`: the UI shows a
+    date picker, and parameter validation refuses what is not a date before the run starts.
+    """
     if kind not in KIND_TITLES:
         raise ValueError(f"unknown report {kind!r}; known: {', '.join(KIND_TITLES)}")
     settings = Settings()

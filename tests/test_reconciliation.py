@@ -197,6 +197,23 @@ def test_periods_are_swedish_days_iso_weeks_and_months() -> None:
     assert Period.containing("daily", dt.date(2026, 3, 29)).end == utc("2026-03-29T22:00:00")  # summer time begins
 
 
+def test_the_date_parameter_is_a_date_the_ui_picks_and_validation_checks() -> None:
+    """`--param date=not-a-date` is refused before the run starts, by the flow and by the deployment's schema."""
+    from prefect.exceptions import ParameterTypeError
+    from prefect.utilities.schema_tools import ValidationError, validate
+
+    schema = reconciliation.parameters.model_dump()
+    [day] = [s for s in schema["properties"]["date"]["anyOf"] if s.get("type") == "string"]
+    assert day["format"] == "date"  # the UI's date picker
+    validate({"kind": "daily", "date": "2026-03-14"}, schema, raise_on_error=True)
+    with pytest.raises(ValidationError, match="date"):  # what the server does for a deployment's run
+        validate({"kind": "daily", "date": "not-a-date"}, schema, raise_on_error=True)
+    assert reconciliation.validate_parameters({"kind": "daily", "date": "2026-03-14"})["date"] == dt.date(2026, 3, 14)
+    with pytest.raises(ParameterTypeError, match="date"):
+        reconciliation.validate_parameters({"kind": "daily", "date": "not-a-date"})
+    assert report_period("weekly", dt.date(2026, 3, 14)) == report_period("weekly", DAY)
+
+
 # --------------------------------------------------------------------------- monthly, store only
 def test_the_monthly_audit_names_a_bulk_load_whose_rows_were_changed_in_the_database(store_env: str,
                                                                                     reports_dir: Path) -> None:

@@ -16,15 +16,21 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from pydantic import WithJsonSchema
 
 from models.types import swedish_amount
 
 Kind = Literal["daily", "weekly", "monthly"]
+# A day of the period to report on, as a flow parameter: "format: date" gives the UI's date picker and
+# Prefect's parameter validation refuses what is not a date. The pattern is for the server: enforcing
+# a deployment's schema, Prefect 3.8's server checks types but not formats, so without it a run with
+# date=not-a-date would still be created and only fail when it starts.
+ReportDate = Annotated[dt.date, WithJsonSchema({"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"})]
 STOCKHOLM = ZoneInfo("Europe/Stockholm")  # the company's day: schedules and periods run in Swedish time
 CHART_DAYS = 14  # a daily report's chart shows the fortnight before it, so a trend can be seen
 MAX_HTML_ROWS = 500  # a longer table is cut in the HTML (the CSV has every row)
