@@ -35,7 +35,11 @@ def statement_files(paths: list[str]) -> list[Path]:
         elif path.exists():
             files.append(path)
         else:
-            raise FileNotFoundError(f"{path} does not exist")
+            where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+            raise FileNotFoundError(
+                f"{path}{where} does not exist: name existing files or folders in the deployment parameter `paths` "
+                "(or as the FILE arguments of ledgerflow bank-import); `ledgerflow sandbox bank-export` writes "
+                "sample exports to var/bank")
     return files
 
 

@@ -101,11 +101,11 @@ def run_workcloud_ingest(
 ) -> None:
     """Ingest the WorkCloud CSV exports (projects, work orders, time reports) in a folder."""
     from flows.console import print_ingest
-    from flows.workcloud_ingest import workcloud_ingest
+    from flows.workcloud_ingest import missing_folder, workcloud_ingest
 
     folder = directory or Settings().workcloud_dir
     if not folder.is_dir():  # said before Prefect's temporary server takes seconds to start
-        raise typer.BadParameter(f"{folder} is not a folder (set LEDGERFLOW_WORKCLOUD_DIR or --dir)", param_hint="--dir")
+        raise typer.BadParameter(missing_folder(folder), param_hint="--dir")
     summary = workcloud_ingest(directory=str(folder), tenant=tenant)
     print_ingest(summary)
     if any(r.status == "failed" for r in summary.files):

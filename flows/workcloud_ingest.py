@@ -35,6 +35,15 @@ class IngestSummary:
         return sum(getattr(report, column) for report in self.files)
 
 
+def missing_folder(folder: Path) -> str:
+    """Why there is nothing to ingest, naming every way the folder is chosen: the command's --dir, the
+    deployment's `directory` parameter and the setting (a relative folder is the run's working directory's)."""
+    where = "" if folder.is_absolute() else f" (relative to {Path.cwd()})"
+    problem = "is not a folder" if folder.exists() else "does not exist"
+    return (f"WorkCloud export folder {folder}{where} {problem}: choose it with --dir (ledgerflow run "
+            "workcloud-ingest), the deployment parameter `directory`, or the setting LEDGERFLOW_WORKCLOUD_DIR")
+
+
 @flow(name="workcloud_ingest", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def workcloud_ingest(directory: str | None = None, tenant: str | None = None) -> IngestSummary:
     """Ingest the WorkCloud exports (projects, work orders, time reports) found in `directory`."""
@@ -42,7 +51,7 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
     folder = Path(directory) if directory else settings.workcloud_dir
     tenant_id = tenant or settings.tenant
     if not folder.is_dir():
-        raise FileNotFoundError(f"WorkCloud export folder {folder} does not exist (set LEDGERFLOW_WORKCLOUD_DIR or --dir)")
+        raise FileNotFoundError(missing_folder(folder))
     logger = get_run_logger()
     flow_run_id = runtime.flow_run.id
     actor = f"workcloud_ingest/{flow_run_id}" if flow_run_id else "workcloud_ingest"

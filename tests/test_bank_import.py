@@ -6,10 +6,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from flows.bank_import import bank_import
+from flows.bank_import import bank_import, statement_files
 from flows.cli import app
 from models.store import open_store
 from models.tables import ENTITIES, bank_imports
@@ -113,3 +114,14 @@ def test_progress_is_reported_per_step_and_reaches_every_row(store_env: str, tmp
     assert seen[1] == ("kontrollerar", 0, 45_000)
     assert [s for s in seen if s[0] == "sparar"] == [("sparar", 20_000, 45_000), ("sparar", 40_000, 45_000),
                                                     ("sparar", 45_000, 45_000)]
+
+
+def test_a_missing_folder_names_the_deployment_parameter_and_where_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as raised:
+        statement_files(["var/bank"])
+    message = str(raised.value)
+    assert f"var/bank (relative to {tmp_path}) does not exist" in message
+    assert "deployment parameter `paths`" in message and "ledgerflow sandbox bank-export" in message

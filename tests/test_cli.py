@@ -64,7 +64,10 @@ def test_workcloud_ingest_refuses_a_missing_folder_before_starting_prefect(tmp_p
     result = CliRunner().invoke(app, ["run", "workcloud-ingest", "--dir", str(tmp_path / "nowhere")],
                                 env={"COLUMNS": "400"})  # rich would wrap the long path in its error box
     assert result.exit_code == 2
-    assert f"Invalid value for --dir: {tmp_path / 'nowhere'} is not a folder" in result.output
+    said = " ".join(result.output.replace("│", " ").split())
+    assert f"Invalid value for --dir: WorkCloud export folder {tmp_path / 'nowhere'} does not exist" in said
+    # every way the folder is chosen: the option, the deployment's parameter and the setting
+    assert "--dir" in said and "deployment parameter `directory`" in said and "LEDGERFLOW_WORKCLOUD_DIR" in said
 
 
 def test_workcloud_ingest_of_an_empty_folder_says_so(tmp_path, store_env: str) -> None:  # type: ignore[no-untyped-def]

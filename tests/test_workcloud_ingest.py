@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
@@ -33,6 +34,18 @@ def counts(url: str) -> dict[str, int]:
             t.name: connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
             for t in (PROJECTS, WORK_ORDERS, TIME_REPORTS, audit_events, integration_mappings, quarantine, source_files)
         }
+
+
+def test_a_missing_folder_names_the_option_the_deployment_parameter_and_the_setting(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deployment's run says which parameter to change, not only the command's option (issue 15)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as raised:
+        workcloud_ingest(directory="var/workcloud")
+    message = str(raised.value)
+    assert f"var/workcloud (relative to {tmp_path}) does not exist" in message
+    assert "--dir" in message and "deployment parameter `directory`" in message and "LEDGERFLOW_WORKCLOUD_DIR" in message
 
 
 def test_ingesting_the_same_folder_twice_changes_nothing(store_env: str, tmp_path: Path) -> None:
