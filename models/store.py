@@ -7,6 +7,7 @@ has to remember ``ledgerflow db upgrade`` (it exists for operators who want it e
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import gc
 import itertools
@@ -15,6 +16,7 @@ import operator
 import os
 import re
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -60,8 +62,44 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# The SQLite engines this process made, checkpointed and closed when it exits (see _close_sqlite_stores).
+_SQLITE_ENGINES: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+EXIT_BUSY_TIMEOUT_MS = 2000  # how long the exit's checkpoint waits for another process's reader
+
+
+def checkpoint(engine: sa.Engine) -> None:
+    """Move everything in a SQLite store's write-ahead log into the database file and empty the log,
+    then close the engine's pooled connections (outside any transaction: a checkpoint cannot run in one).
+
+    A store in WAL mode keeps new pages in ``<db>-wal`` until a checkpoint copies them over; SQLite
+    does that by itself when the last connection closes, but connections still in a pool when the
+    interpreter ends are never closed (a bulk load left a 60 MB log beside the database). After this,
+    copying the ``.db`` file copies everything, and the log is gone or, while another process still
+    has the store open, empty. A store another process keeps busy is left to that process.
+    """
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.driver_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={EXIT_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
+    engine.dispose()
+
+
+@atexit.register
+def _close_sqlite_stores() -> None:
+    for engine in list(_SQLITE_ENGINES):
+        try:
+            checkpoint(engine)
+        except Exception:  # noqa: BLE001 - the process is ending: a store that cannot be reached keeps its log
+            pass
+
+
 def create_engine(url: str) -> sa.Engine:
-    """An engine for `url`; SQLite files get their folder created and safe locking."""
+    """An engine for `url`; SQLite files get their folder created and safe locking, and are
+    checkpointed when the process ends (see `checkpoint`)."""
     sa_url = sa.make_url(url)
     if sa_url.get_backend_name() == "sqlite":
         if sa_url.database and sa_url.database != ":memory:":
@@ -69,6 +107,8 @@ def create_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(sa_url)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        if sa_url.database and sa_url.database != ":memory:":
+            _SQLITE_ENGINES.add(engine)
         return engine
     # No server-side prepared statements: psycopg prepares a statement after its fifth run, and
     # from then on PostgreSQL may use a generic plan, blind to the values bound. For the id
