@@ -355,6 +355,20 @@ def sandbox_workcloud_export(
         console.print(f"{kind.value:>13}: {path}")
 
 
+@sandbox_app.command("bank-export")
+def sandbox_bank_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the exports to.")] = Path("var/bank"),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed (and day) gives the same files.")] = 7,
+    rows: Annotated[int, typer.Option(min=1, help="Rows per file.")] = 200,
+) -> None:
+    """Write a Swedbank and an ICA-banken export of the last 90 days, as the banks write them
+    (var/bank is where the bank-import-on-demand deployment looks)."""
+    from connectors.sandbox.bank import write_bank_exports
+
+    for path in write_bank_exports(out, seed, rows):
+        console.print(f"{path}")
+
+
 @sandbox_app.command("serve")
 def sandbox_serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8710,

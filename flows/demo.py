@@ -143,6 +143,8 @@ def _bank(settings: Settings, workdir: Path) -> None:
     console.print("\nthe same files again: every row is a duplicate, nothing is stored twice")
     for report in bank_import([str(p) for p in statements], tenant=settings.tenant):
         console.print(f"  {report.file}: imported {report.imported}, duplicates {report.duplicates}")
+    console.print(f"the files stay in {bank_dir}, the folder the bank-import-on-demand deployment imports "
+                  "(`ledgerflow sandbox bank-export` writes a fresh Swedbank and ICA-banken export there)")
 
 
 

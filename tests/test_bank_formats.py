@@ -591,3 +591,56 @@ def test_swedbank_swedish_row_errors_cover_every_date_column() -> None:
     assert codes(statement.errors) == [(4, "DATE_INVALID"), (5, "AMOUNT_INVALID")]
     assert codes(statement.warnings) == [(6, "CURRENCY_NOT_SEK")]
     assert [(t.row, t.transaction_date) for t in statement.transactions] == [(3, None), (6, date(2025, 10, 1))]
+
+
+# --------------------------------------------------------------------------- the sandbox's bank exports
+
+
+def test_the_sandbox_bank_exports_are_read_by_our_reader_without_one_error(tmp_path: Path) -> None:
+    """`ledgerflow sandbox bank-export` writes what bank_formats.md §1.1 and §2.1 describe, byte by byte,
+    and connectors.banks reads every row of it: no error, no warning, balances that chain."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["sandbox", "bank-export", "--out", str(tmp_path), "--seed", "3", "--rows", "250"])
+    assert result.exit_code == 0, result.output
+    files = sorted(tmp_path.iterdir())
+    assert [p.name.split("_")[0] for p in files] == ["ICA-banken", "Transaktioner"]
+    statements = {s.format: s for s in map(read_statement, files)}
+    assert set(statements) == {"ica-6col", "swedbank-se"}
+    for statement in statements.values():
+        assert (statement.file_error, statement.errors, statement.warnings) == (None, [], []), statement.file_name
+        assert statement.rows == len(statement.transactions) == 250
+        assert {t.status for t in statement.transactions} == {"booked"}
+        assert statement.account is not None
+        # newest first, and each row's balance is the next (older) one's plus its amount
+        rows = statement.transactions
+        assert [t.booking_date for t in rows] == sorted((t.booking_date for t in rows), reverse=True)
+        assert all(newer.balance - newer.amount == older.balance for newer, older in zip(rows, rows[1:]))
+        assert {t.amount > 0 for t in rows} == {True, False}
+    ica, swedbank = statements["ica-6col"], statements["swedbank-se"]
+    assert (ica.encoding, ica.delimiter, swedbank.encoding, swedbank.delimiter) == ("utf-8-sig", ";", "cp1252", ",")
+    fees = [t for t in ica.transactions if t.description == "Avgift Bankkort"]
+    assert any(a.booking_date == b.booking_date for a, b in zip(fees, fees[1:]))  # two identical rows in a day
+    assert any("," in t.description and '"' in t.description for t in swedbank.transactions)  # CSV quoting
+
+    raw = {p.name.split("_")[0]: p.read_bytes() for p in files}
+    first_line = raw["Transaktioner"].split(b"\r\n", 1)[0]
+    assert first_line.startswith(b"* Transaktioner Period ") and b"\x96" in first_line  # cp1252's en dash
+    assert raw["Transaktioner"].endswith(b"\r\n") and raw["Transaktioner"].count(b"\n") == raw["Transaktioner"].count(b"\r\n")
+    assert raw["ICA-banken"].startswith(b"\xef\xbb\xbf92") and b"\r" not in raw["ICA-banken"]
+    assert b" kr;" in raw["ICA-banken"] and b"\xc2\xa0" not in raw["ICA-banken"]  # ASCII space grouping, as ICA writes
+
+
+def test_the_same_seed_and_day_give_the_same_bank_exports(tmp_path: Path) -> None:
+    from connectors.sandbox.bank import write_bank_exports
+
+    day = date(2026, 6, 30)  # summer: Swedbank's preamble says CEST
+    first = write_bank_exports(tmp_path / "a", seed=5, rows=40, today=day)
+    again = write_bank_exports(tmp_path / "b", seed=5, rows=40, today=day)
+    other = write_bank_exports(tmp_path / "c", seed=6, rows=40, today=day)
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again] != [p.read_bytes() for p in other]
+    assert first[0].name == "Transaktioner_2026-06-30_08-12-00.csv"
+    assert first[0].read_bytes().split(b"\r\n", 1)[0].endswith(b"Skapad 2026-06-30 08:12 CEST")
+    assert all(not s.errors for s in (read_statement(p, today=day) for p in first))

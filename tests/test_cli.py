@@ -11,7 +11,7 @@ COMMANDS = [[], ["db"], ["db", "upgrade"], ["db", "status"], ["run"], ["run", "w
             ["run", "import-sync"], ["run", "export"], ["connect"], ["connect", "fortnox"], ["dlq"], ["dlq", "list"],
             ["dlq", "show"], ["dlq", "retry"], ["dlq", "resolve"], ["quarantine"], ["quarantine", "list"],
             ["quarantine", "show"], ["quarantine", "resolve"], ["audit"], ["audit", "verify"], ["sandbox"],
-            ["sandbox", "workcloud-export"], ["sandbox", "serve"], ["sandbox", "token"], ["demo"]]
+            ["sandbox", "workcloud-export"], ["sandbox", "bank-export"], ["sandbox", "serve"], ["sandbox", "token"], ["demo"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ledgerflow")
