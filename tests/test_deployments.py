@@ -311,8 +311,10 @@ def test_serve_all_builds_the_deployments_of_prefect_yaml() -> None:
 
     deployments, missing = build_deployments()
     assert missing == []
-    built = {d.name: d for d in deployments}
-    assert set(built) == set(EXPECTED)
+    # Named apart from `prefect deploy`'s and without a work pool, so neither replaces the other's.
+    assert {d.name for d in deployments} == {f"{name}-serve" for name in EXPECTED}
+    assert {d.work_pool_name for d in deployments} == {None}
+    built = {d.name.removesuffix("-serve"): d for d in deployments}
     for name, deployment in built.items():
         _, when, parameters = EXPECTED[name]
         schedules = [(s.schedule.cron, s.schedule.timezone, s.active) for s in deployment.schedules or []]
@@ -326,3 +328,120 @@ def test_serve_all_builds_the_deployments_of_prefect_yaml() -> None:
         assert deployment.description == entry["description"]
         assert deployment.concurrency_limit == entry.get("concurrency_limit")
         assert [s.slug for s in deployment.schedules or []] == [s["slug"] for s in entry.get("schedules", [])]
+
+
+def test_the_server_refuses_a_reconciliation_date_that_is_not_a_date(
+    prefect_server: PrefectServer, deployed: dict[str, dict[str, Any]],
+) -> None:
+    deployment = deployed["reconciliation-daily"]
+    date = deployment["parameter_openapi_schema"]["properties"]["date"]
+    assert any(s.get("format") == "date" for s in date["anyOf"])  # the UI's date picker
+    done = subprocess.run([PREFECT, "deployment", "run", "reconciliation/reconciliation-daily", "--param",
+                           "date=not-a-date"], cwd=ROOT, env=prefect_server.env, capture_output=True, text=True,
+                          timeout=CLI_TIMEOUT, stdin=subprocess.DEVNULL)
+    assert done.returncode != 0, done.stdout
+    assert "date" in done.stdout + done.stderr
+    runs = prefect_server.post("/flow_runs/filter", {"flow_runs": {"deployment_id": {"any_": [deployment["id"]]}}})
+    assert [r["parameters"] for r in runs if "date" in r["parameters"]] == []
+
+
+# --------------------------------------------------------------------------- ledgerflow serve
+
+
+def _ledgerflow_env(server: PrefectServer, folder: Path) -> dict[str, str]:
+    """The server's environment for our own command, run from this checkout (PYTHONPATH)."""
+    return {**server.env, "PYTHONPATH": str(ROOT), "LEDGERFLOW_DATABASE_URL": f"sqlite:///{folder / 'ledgerflow.db'}",
+            "LEDGERFLOW_TENANT": "acme", "LEDGERFLOW_KEY_FILE": str(folder / "ledgerflow.key")}
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    folder: Path  # its working directory, with serve.out and serve.err
+    deployment: dict[str, Any]  # bank-import-on-demand as serve registered it
+
+
+@pytest.fixture(scope="module")
+def served(prefect_server: PrefectServer, deployed: dict[str, dict[str, Any]],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`ledgerflow serve -d bank-import-on-demand` after `prefect deploy --all`, until it has registered."""
+    folder = tmp_path_factory.mktemp("serve")
+    with (folder / "serve.out").open("wb") as out, (folder / "serve.err").open("wb") as err:
+        process = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "-d", "bank-import-on-demand"],
+                                   cwd=folder, env=_ledgerflow_env(prefect_server, folder), stdout=out, stderr=err,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"ledgerflow serve exited with {process.returncode}:\n{_tail(folder / 'serve.err')}")
+            try:
+                deployment = prefect_server.get("/deployments/name/bank_import/bank-import-on-demand-serve")
+                break
+            except httpx.HTTPStatusError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"ledgerflow serve registered nothing in {SERVER_START_TIMEOUT} s:\n"
+                            f"{_tail(folder / 'serve.err')}")
+            time.sleep(0.5)
+        yield Served(process, folder, deployment)
+    finally:
+        _stop(process)
+
+
+def test_serve_registers_its_own_deployments_and_leaves_the_work_pools_alone(
+    prefect_server: PrefectServer, deployed: dict[str, dict[str, Any]], served: Served,
+) -> None:
+    """Issue 15: served under the work pool's name, a deployment kept the pool but lost its working
+    directory, and a process worker then ran it in its own directory (`var/bank does not exist`)."""
+    assert served.deployment["work_pool_name"] is None  # no worker ever picks up its runs
+    assert not served.deployment["pull_steps"]
+    assert served.deployment["entrypoint"] == "flows.bank_import.bank_import"
+    assert served.deployment["parameters"] == EXPECTED["bank-import-on-demand"][2]
+    mine = prefect_server.get("/deployments/name/bank_import/bank-import-on-demand")
+    assert mine["id"] == deployed["bank-import-on-demand"]["id"]
+    assert mine["work_pool_name"] == "ledgerflow"
+    assert mine["pull_steps"] == [{"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}]
+
+
+def test_sigterm_stops_serve_during_a_run_without_a_coroutine_left_unawaited(
+    prefect_server: PrefectServer, served: Served,
+) -> None:
+    from connectors.sandbox.bank import write_bank_exports
+
+    statements = write_bank_exports(served.folder / "bank", rows=20_000)  # a dry run long enough to be stopped
+    run = prefect_server.post(f"/deployments/{served.deployment['id']}/create_flow_run",
+                              {"parameters": {"paths": [str(p) for p in statements], "dry_run": True}})
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while (state := prefect_server.get(f"/flow_runs/{run['id']}")["state"]["type"]) in ("SCHEDULED", "PENDING"):
+        if served.process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the served run did not start (state {state}):\n{_tail(served.folder / 'serve.err')}")
+        time.sleep(0.2)
+    served.process.send_signal(signal.SIGTERM)  # as a service manager stops it: the process, not its group
+    try:
+        served.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"ledgerflow serve did not stop on SIGTERM:\n{_tail(served.folder / 'serve.err')}")
+    errors = (served.folder / "serve.err").read_text(errors="replace")
+    assert "RuntimeWarning" not in errors and "never awaited" not in errors, errors[-3000:]
+    assert served.process.returncode == 0, errors[-3000:]
+    final = prefect_server.get(f"/flow_runs/{run['id']}")["state"]["type"]
+    assert final in ("CANCELLED", "COMPLETED"), f"state {state} when stopped, then {final}:\n{errors[-3000:]}"
+    print(f"stopped in state {state}, run ended {final}")
+
+
+def test_serve_refuses_what_a_worker_already_runs_on_schedule(
+    prefect_server: PrefectServer, deployed: dict[str, dict[str, Any]], tmp_path: Path,
+) -> None:
+    twin = deployed["alert-check"]
+    prefect_server.post(f"/deployments/{twin['id']}/resume_deployment", {})
+    try:
+        done = subprocess.run([sys.executable, "-m", "flows.cli", "serve", "-d", "alert-check"], cwd=tmp_path,
+                              env=_ledgerflow_env(prefect_server, tmp_path), capture_output=True, text=True,
+                              timeout=CLI_TIMEOUT, stdin=subprocess.DEVNULL)
+    finally:
+        prefect_server.post(f"/deployments/{twin['id']}/pause_deployment", {})
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "alert_check/alert-check: deployed to a work pool" in done.stderr
+    with pytest.raises(httpx.HTTPStatusError):
+        prefect_server.get("/deployments/name/alert_check/alert-check-serve")
