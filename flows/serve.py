@@ -182,8 +182,9 @@ def _runner(limit: int | None) -> Any:
     signal handler runs in the main thread while the runner's event loop is running there, so
     ``stop()`` (an ``async_dispatch`` of ``astop``) returns the coroutine ``astop()`` instead of
     running it, and it is dropped: ``RuntimeWarning: coroutine 'Runner.astop' was never awaited``.
-    The runs going on were not cancelled, and ``SystemExit`` raised into whatever the loop was doing
-    replaced the runner's shutdown. Here SIGTERM schedules ``astop()`` on the runner's loop instead:
+    So ``astop()``, which cancels the runs going on and ends the polling, never ran, and the
+    ``SystemExit`` was raised into whatever the loop was doing. Here SIGTERM schedules ``astop()`` on
+    the runner's loop instead:
     it cancels the runs going on and ends the polling, and ``start()`` returns through the runner's
     own exit, which pauses the served deployments (as Ctrl-C does). A second SIGTERM while it stops
     interrupts the stopping, like a second Ctrl-C.
@@ -198,10 +199,14 @@ def _runner(limit: int | None) -> Any:
                 raise KeyboardInterrupt  # not running yet, or asked twice: as Ctrl-C
             self._logger.info("SIGTERM received, stopping: cancelling the runs going on, pausing the deployments")
             self.stopping = True
-            loop = self._loop
-            loop.call_soon_threadsafe(lambda: self._stopping.add(loop.create_task(self.astop())))
+            self._loop.call_soon_threadsafe(self._stop_on_loop)
 
-        _stopping: set[asyncio.Task[None]] = set()  # keeps the stopping task alive until it is done
+        def _stop_on_loop(self) -> None:
+            task = asyncio.get_running_loop().create_task(self.astop())
+            _stopping.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(_stopping.discard)
+
+    _stopping: set[asyncio.Task[None]] = set()
 
     return _Runner(pause_on_shutdown=True, limit=limit)
 

@@ -107,7 +107,8 @@ def _period(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _months(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
-    return sorted({(day.year, day.month) for day in (start + dt.timedelta(days=n) for n in range((end - start).days + 1))})
+    days = (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
+    return sorted({(day.year, day.month) for day in days})
 
 
 def _days(rng: random.Random, count: int, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -186,7 +187,8 @@ def _ica_rows(rng: random.Random, count: int, start: dt.date, end: dt.date) -> t
             fees.discard((day.year, day.month))
             row = _Row(day, day, "Övrigt", "Avgift Bankkort", Decimal("-25.00"))
         else:
-            row = _Row(day, day, "Korttransaktion", rng.choice(CARD_SHOPS), -Decimal(rng.randrange(35_00, 2_500_00)) / 100)
+            amount = -Decimal(rng.randrange(35_00, 2_500_00)) / 100
+            row = _Row(day, day, "Korttransaktion", rng.choice(CARD_SHOPS), amount)
         balance += row.amount
         rows.append(row)
     if count >= 3:  # the "two coffees" (bank_formats.md §4.6): one fee twice a day, told apart only by the balance
