@@ -91,6 +91,11 @@ def checkpoint(engine: sa.Engine) -> None:
 @atexit.register
 def _close_sqlite_stores() -> None:
     for engine in list(_SQLITE_ENGINES):
+        pool = engine.pool
+        # Only stores this process still holds connections to (a pool without any has nothing to hand
+        # over), and never one whose file is gone: connecting would create an empty database.
+        if not isinstance(pool, sa.pool.QueuePool) or not pool.checkedin() or not Path(engine.url.database).exists():
+            continue
         try:
             checkpoint(engine)
         except Exception:  # noqa: BLE001 - the process is ending: a store that cannot be reached keeps its log
