@@ -22,7 +22,7 @@ from connectors import fortnox as fx
 from connectors.graph_mail import GraphMailClient
 from connectors.http import ApiError
 from flows.alerting import notify_failure
-from flows.connections import claude_reader, fortnox_client, graph_mailer
+from flows.connections import claude_reader, fortnox_client, graph_mailer, our_company
 from flows.settings import Settings
 from models.audit import AuditRecorder
 from models.bookkeeping import get_cursor, log_sync, set_cursor
@@ -61,23 +61,14 @@ class ValidationSummary:
     decisions: list[dict[str, object]] = field(default_factory=list)
 
 
-def _buyer(settings: Settings) -> Buyer:
-    buyer = settings.buyer()
-    if buyer is None:
-        raise ValueError("set LEDGERFLOW_COMPANY_NAME and LEDGERFLOW_COMPANY_ORG_NR: the checks need to know "
-                         "who the invoices must be addressed to")
-    return buyer
-
-
 @flow(name="supplier_invoice_validation", on_failure=notify_failure)
 def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
     """Validate the tenant's new and changed Fortnox supplier invoices."""
     settings = Settings()
     tenant_id = tenant or settings.tenant
-    buyer = _buyer(settings)
     mailer = graph_mailer(settings)
     try:
-        summary = _cycle(settings, tenant_id, buyer, mailer)
+        summary = _cycle(settings, tenant_id, mailer)
     finally:
         if mailer is not None:
             mailer.close()
@@ -92,7 +83,7 @@ def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
     return summary
 
 
-def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailClient | None) -> ValidationSummary:
+def _cycle(settings: Settings, tenant_id: str, mailer: GraphMailClient | None) -> ValidationSummary:
     """Steps 1-9 for one tenant: poll, read, match, decide, store, settle, escalate."""
     engine = open_store(settings.database_url)
     summary = ValidationSummary(tenant_id)
@@ -107,6 +98,7 @@ def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailCl
     next_cursor = now - CURSOR_OVERLAP
 
     with fortnox_client(settings, engine, tenant_id) as client:
+        buyer = our_company(settings, client)  # who invoices must be addressed to: settings, else Fortnox
         changed = changes(client, since)
         summary.listed = len(changed.open) + len(changed.settled)
         with engine.connect() as connection:
