@@ -264,6 +264,23 @@ class SalaryTransaction(FortnoxRecord):
     text_row: Text = Field(None, alias="TextRow")
 
 
+class CompanyInformation(FortnoxRecord):
+    """The company whose Fortnox database the token opens (GET companyinformation, schema `fortnox_CompanyInfo`,
+    scope `companyinformation`); one record, not a list, and without `@url`."""
+
+    company_name: Text = None
+    organization_number: Text = None  # NNNNNN-NNNN
+    address: Text = None
+    zip_code: Text = None
+    city: Text = None
+    country_code: Text = None
+    database_number: int | None = None
+    visit_address: Text = None
+    visit_zip_code: Text = None
+    visit_city: Text = None
+    visit_country_code: Text = None
+
+
 R = TypeVar("R", bound=FortnoxRecord)
 
 
@@ -366,6 +383,11 @@ class FortnoxClient:
     def action(self, resource: Resource[R], key: str, action: str) -> R:
         body = self.api.request("PUT", f"{resource.path}/{key}/{action}").json()
         return resource.model.model_validate(body[resource.item_key])
+
+    # ----------------------------------------------------------------- the company
+    def company_information(self) -> CompanyInformation:
+        """Name, organisation number and addresses of the tenant's own company."""
+        return CompanyInformation.model_validate(self.api.get_json("companyinformation")["CompanyInformation"])
 
     # ----------------------------------------------------------------- supplier invoices
     def supplier_invoices(self, since: dt.datetime | None = None, **params: Any) -> Iterator[SupplierInvoiceItem]:

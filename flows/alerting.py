@@ -1,11 +1,12 @@
 """The alert check (INT-01-OPS-002) and the flow-failure hook.
 
 `alert_check` runs every few minutes (prefect.yaml): it evaluates the rules of `tasks.notify` over
-the store and sends what was not announced within the cooldown. `notify_failure` is a Prefect
-state hook that announces a flow run that failed or crashed the moment it does, through the same
-channels and cooldown; attach it to a flow with::
+the store and sends what was not announced within the cooldown. `notify_failure` is the failure
+hook that announces a flow run that failed or crashed the moment it does, through the same
+channels and cooldown, whether the run was recorded on Prefect (as its state hook) or ran
+locally; attach it to a flow with::
 
-    @flow(on_failure=[notify_failure], on_crashed=[notify_failure])
+    @flow(name=..., on_failure=notify_failure)   # tasks.runtime.flow
 
 A crashed run (its process died) never reaches the alert check's rules otherwise. The hook reads
 the tenant from the run's ``tenant`` parameter, or the default tenant.
@@ -19,16 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prefect import Flow, flow, get_run_logger
-from prefect.artifacts import create_table_artifact
-from prefect.client.schemas.objects import FlowRun, State
-
 from flows.connections import graph_mailer
 from flows.settings import Settings
 from models.store import open_store
 from tasks.notify import (
     Alert, Channel, Dispatch, MailChannel, Thresholds, WebhookChannel, dispatch, evaluate, flow_failed,
 )
+from tasks.runtime import RunEnd, flow, publish_table, run_logger
 
 
 class AlertDeliveryError(Exception):
@@ -64,12 +62,12 @@ def _cooldown(settings: Settings) -> dt.timedelta:
     return dt.timedelta(minutes=settings.alert_cooldown_minutes)
 
 
-@flow(name="alert_check", log_prints=True)
+@flow(name="alert_check")
 def alert_check(tenant: str | None = None) -> Dispatch:
     """Announce failed syncs, new dead letters, a high error rate and slow syncs (every tenant's, or one's)."""
     settings = Settings()
     engine = open_store(settings.database_url)
-    logger = get_run_logger()
+    logger = run_logger()
     now = dt.datetime.now(dt.UTC)
     found = evaluate(engine, thresholds(settings), now, tenant)
     with channels(settings) as chosen:
@@ -80,7 +78,7 @@ def alert_check(tenant: str | None = None) -> Dispatch:
         logger.warning("no alert channel is set up (LEDGERFLOW_ALERT_WEBHOOK_URL, LEDGERFLOW_ALERT_EMAIL): the alerts "
                        "are only stored (ledgerflow alerts list) and logged")
     logger.info("%d alerts sent, %d held back by the cooldown", len(result.sent), len(result.held_back))
-    create_table_artifact(
+    publish_table(
         key=f"alert-check-{re.sub(r'[^a-z0-9-]+', '-', (tenant or 'all').lower())}",
         table=[_row(alert, "sent") for alert in result.sent] + [_row(alert, "cooldown") for alert in result.held_back],
         description="Alerts of this check: sent now, or held back because they went out within the cooldown",
@@ -95,11 +93,11 @@ def _row(alert: Alert, outcome: str) -> dict[str, Any]:
             "message": alert.en, "outcome": outcome}
 
 
-def notify_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State) -> None:
-    """Prefect state hook (on_failure, on_crashed): announce the failed run as FLOW_FAILED."""
+def notify_failure(end: RunEnd) -> None:
+    """The failure hook of every flow: announce the failed or crashed run as FLOW_FAILED."""
     settings = Settings()
-    tenant = flow_run.parameters.get("tenant") or settings.tenant
-    alert = flow_failed(flow.name, str(flow_run.id), flow_run.name, tenant, state.name, state.message)
+    tenant = end.parameters.get("tenant") or settings.tenant
+    alert = flow_failed(end.flow_name, end.run_id, end.run_name, tenant, end.state, end.message)
     with channels(settings) as chosen:
         dispatch.fn(open_store(settings.database_url), [alert], chosen, dt.datetime.now(dt.UTC), _cooldown(settings))
 

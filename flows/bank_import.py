@@ -12,15 +12,13 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from prefect import flow, runtime
-from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
-
 from flows.alerting import notify_failure
 from flows.settings import Settings
 from models.types import swedish_amount
 from tasks import progress
 from tasks.extract import read_bank_statement
 from tasks.load import BankImportReport, load_bank_statement
+from tasks.runtime import Progress, flow, run_id, publish_markdown
 
 BankChoice = Literal["auto", "ica", "swedbank"]
 
@@ -59,7 +57,7 @@ def summary_markdown(reports: list[BankImportReport], dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-@flow(name="bank_import", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
+@flow(name="bank_import", on_failure=notify_failure)
 def bank_import(
     paths: list[str],
     bank: BankChoice = "auto",
@@ -71,14 +69,14 @@ def bank_import(
     """Import bank statement files (or every .csv/.txt in the folders given)."""
     settings = Settings()
     tenant_id = tenant or settings.tenant
-    actor = f"bank_import/{runtime.flow_run.id}" if runtime.flow_run.id else "bank_import"
+    actor = f"bank_import/{run_id()}"
     files = statement_files(paths)
     reports: list[BankImportReport] = []
-    artifact = create_progress_artifact(0.0, description="Bank import: files and rows done")
+    artifact = Progress("Bank import: files and rows done")
 
     def show(step: str, done: int, total: int) -> None:
         if step == "sparar" and total:
-            update_progress_artifact(artifact, 100 * (len(reports) + done / total) / len(files))
+            artifact.update(100 * (len(reports) + done / total) / len(files))
 
     with progress.listening(show):
         for path in files:
@@ -86,8 +84,8 @@ def bank_import(
             statement = read_bank_statement(path, bank, settings.bank_max_file_mb * 1024 * 1024)
             reports.append(load_bank_statement(settings.database_url, tenant_id, statement, account, actor,
                                                dry_run=dry_run, allow_duplicates=allow_duplicates))
-            update_progress_artifact(artifact, 100 * len(reports) / len(files))
-    create_markdown_artifact(
+            artifact.update(100 * len(reports) / len(files))
+    publish_markdown(
         key=f"bank-import-{re.sub(r'[^a-z0-9-]+', '-', tenant_id.lower())}",
         markdown=summary_markdown(reports, dry_run),
         description="Bank import: rows, imported, duplicates skipped, errors and totals per file",

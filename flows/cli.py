@@ -1,4 +1,9 @@
-"""The ``ledgerflow`` command line: run flows ad hoc, look after the store, check the audit trail."""
+"""The ``ledgerflow`` command line: run flows ad hoc, look after the store, check the audit trail.
+
+Start-up is part of the product: this module and the command groups import only typer and rich;
+a command imports what it needs when it runs, so ``--help`` and the read-only commands never
+load Prefect, GX, pandas or PyMuPDF.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated  # noqa: E402
 
@@ -17,18 +23,18 @@ import typer  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flows.cli_invoices import invoice_app, invoices_app  # noqa: E402
-from flows.cli_options import Tenant  # noqa: E402
+from flows.cli_options import Tenant, load_settings  # noqa: E402
 from flows.cli_ops import alerts_app, metrics_app, retention_app  # noqa: E402
 from flows.cli_quarantine import quarantine_app  # noqa: E402
 from flows.cli_reports import report_app  # noqa: E402
-from flows.serve import serve_command  # noqa: E402
+from flows.cli_server import server_app  # noqa: E402
 from flows.console import console  # noqa: E402
-from flows.prefect_runtime import ad_hoc_runs  # noqa: E402
-from flows.settings import Settings  # noqa: E402
+from flows.serve import serve_command  # noqa: E402
 
 app = typer.Typer(help="ledgerflow: Nordic finance data pipelines on Prefect.", no_args_is_help=True)
 db_app = typer.Typer(help="The store: migrations and status.", no_args_is_help=True)
-run_app = typer.Typer(help="Run a flow now, in this process.", no_args_is_help=True)
+run_app = typer.Typer(help="Run a flow now (recorded on the Prefect server if one is up, see `server`).",
+                      no_args_is_help=True)
 audit_app = typer.Typer(help="The append-only audit trail.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Local simulators of the external systems.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -47,14 +53,27 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(retention_app, name="retention")
 app.add_typer(report_app, name="report")
+app.add_typer(server_app, name="server")
 app.command("serve")(serve_command)
 
 
 @app.callback()
-def _command(ctx: typer.Context) -> None:
-    # A command without a Prefect server runs its flows on a temporary one: no heartbeats there.
-    ctx.with_resource(ad_hoc_runs())
+def _command() -> None:
+    # Runs are recorded on the local Prefect server when it is up (and PREFECT_API_URL names no
+    # other); otherwise flows run locally, without Prefect (tasks.runtime).
+    if not os.environ.get("PREFECT_API_URL"):
+        from flows.local_server import api_url_if_up
+        from tasks.runtime import record_ad_hoc_runs
 
+        if url := api_url_if_up():
+            record_ad_hoc_runs(url)
+    # Warnings and errors of the runs and clients reach the terminal; their routine lines do not.
+    logger = logging.getLogger("ledgerflow")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
 
 
 @db_app.command("upgrade")
@@ -62,7 +81,7 @@ def db_upgrade() -> None:
     """Bring the store (LEDGERFLOW_DATABASE_URL) to the newest schema."""
     from models.store import create_engine, current_revision, upgrade
 
-    settings = Settings()
+    settings = load_settings()
     engine = create_engine(settings.database_url)
     before = current_revision(engine)
     upgrade(engine)
@@ -77,7 +96,7 @@ def db_status() -> None:
     from models.store import current_revision, open_store
     from models.tables import metadata
 
-    engine = open_store(Settings().database_url)
+    engine = open_store(load_settings().database_url)
     table = Table("table", "rows", title=f"{engine.url.render_as_string(hide_password=True)} @ {current_revision(engine)}")
     empty = 0
     with engine.connect() as connection:
@@ -103,7 +122,7 @@ def run_workcloud_ingest(
     from flows.console import print_ingest
     from flows.workcloud_ingest import missing_folder, workcloud_ingest
 
-    folder = directory or Settings().workcloud_dir
+    folder = directory or load_settings().workcloud_dir
     if not folder.is_dir():  # said before Prefect's temporary server takes seconds to start
         raise typer.BadParameter(missing_folder(folder), param_hint="--dir")
     summary = workcloud_ingest(directory=str(folder), tenant=tenant)
@@ -144,7 +163,7 @@ def connect_fortnox_command(
     from flows.connections import FortnoxEndpoints, connect_fortnox, sandbox_code, sandbox_endpoints
     from models.store import open_store
 
-    settings = Settings()
+    settings = load_settings()
     tenant_id = tenant or settings.tenant
     endpoints = sandbox_endpoints(sandbox) if sandbox else FortnoxEndpoints()
     if code is None:
@@ -206,7 +225,7 @@ def dlq_list(
     from models.bookkeeping import dead_letter_rows
     from models.store import open_store
 
-    with open_store(Settings().database_url).connect() as connection:
+    with open_store(load_settings().database_url).connect() as connection:
         rows = dead_letter_rows(connection, tenant, None if status == "all" else status)
     table = Table("id", "queued", "tenant", "system", "entity", "category", "code", "message", "status",
                   title=f"Dead letters ({status})")
@@ -225,7 +244,7 @@ def dlq_show(letter_id: Annotated[str, typer.Argument(help="The id (or its first
     from models.bookkeeping import find_dead_letter
     from models.store import open_store
 
-    with open_store(Settings().database_url).connect() as connection:
+    with open_store(load_settings().database_url).connect() as connection:
         row = find_dead_letter(connection, letter_id)
     console.print_json(json.dumps({k: v for k, v in row._asdict().items()}, default=str))
 
@@ -238,7 +257,7 @@ def dlq_retry(letter_id: Annotated[str, typer.Argument(help="The id (or its firs
     from models.bookkeeping import find_dead_letter
     from models.store import open_store
 
-    with open_store(Settings().database_url).connect() as connection:
+    with open_store(load_settings().database_url).connect() as connection:
         row = find_dead_letter(connection, letter_id)
     if row.status != "pending":
         console.print(f"dead letter {row.id[:8]} is already {row.status}")
@@ -265,7 +284,7 @@ def dlq_resolve(
 
     if resolution not in MANUAL_RESOLUTIONS:
         raise typer.BadParameter(f"resolution must be {' or '.join(MANUAL_RESOLUTIONS)}")
-    with open_store(Settings().database_url).begin() as connection:
+    with open_store(load_settings().database_url).begin() as connection:
         row = find_dead_letter(connection, letter_id)
         resolve_dead_letters(connection, resolution, by, ids=[row.id])
     console.print(f"dead letter {row.id[:8]} resolved: {resolution}")
@@ -313,7 +332,7 @@ def audit_verify(tenant: Tenant = None, all_tenants: Annotated[bool, typer.Optio
     from models.batches import verify_batches
     from models.store import open_store
 
-    settings = Settings()
+    settings = load_settings()
     broken = False
     with open_store(settings.database_url).connect() as connection:
         for tenant_id in tenants(connection) if all_tenants else [tenant or settings.tenant]:
@@ -392,7 +411,7 @@ def sandbox_token(url: Annotated[str, typer.Option(help="The running sandbox.")]
     from connectors.oauth import exchange_code
     from flows.connections import sandbox_code, sandbox_endpoints
 
-    settings = Settings()
+    settings = load_settings()
     tokens = exchange_code(sandbox_endpoints(url).oauth, settings.fortnox_client_id,
                            settings.fortnox_client_secret.get_secret_value(),
                            sandbox_code(url, settings.fortnox_redirect_uri), settings.fortnox_redirect_uri)

@@ -15,10 +15,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flows.cli_options import By, Tenant
+from flows.cli_options import By, Tenant, load_settings
 from flows.console import console
-from flows.settings import Settings
-from models.types import swedish_amount
 
 invoice_app = typer.Typer(help="Analyse supplier-invoice PDFs (seed 002 BC11) without Fortnox.", no_args_is_help=True)
 invoices_app = typer.Typer(help="Review flagged supplier invoices: list, approve, reject, wait; the review API.",
@@ -78,7 +76,7 @@ def analyze_command(
     from tasks.invoice_analysis.documents import Reader, analyze_documents
     from tasks.invoice_analysis.registry import Registry
 
-    settings = Settings()
+    settings = load_settings()
     buyer = settings.buyer()
     if buyer is None:
         raise typer.BadParameter("set LEDGERFLOW_COMPANY_NAME and LEDGERFLOW_COMPANY_ORG_NR (who invoices must be "
@@ -110,10 +108,11 @@ def flagged_command(
     """The invoices waiting for a decision, most urgent first (due date, then the least sure)."""
     from flows import reviews
     from flows.review_api import flagged_item
+    from models.types import swedish_amount
 
     if status not in reviews.STATUSES or (confidence and confidence not in reviews.BANDS):
         raise typer.BadParameter("--status pending|approved|rejected, --confidence <60|60-79|80-94")
-    settings = Settings()
+    settings = load_settings()
     found = reviews.list_flagged(settings, tenant or settings.tenant, status, confidence)  # type: ignore[arg-type]
     if as_json:
         print(json.dumps([flagged_item(r) for r in found], ensure_ascii=False))
@@ -133,7 +132,7 @@ def _decided(decide: Any, invoice: str, by: str | None, tenant: str | None, *arg
     """Run one of `flows.reviews`' decisions (approve, reject, wait) on `invoice` and print the outcome."""
     from flows.reviews import ReviewError
 
-    settings = Settings()
+    settings = load_settings()
     try:
         review = decide(settings, tenant or settings.tenant, invoice, by or getpass.getuser(), *args)
     except ReviewError as error:
@@ -200,7 +199,7 @@ def serve_command(
     from flows.review_api import create_app
 
     try:
-        api = create_app(Settings(), tenant)
+        api = create_app(load_settings(), tenant)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     uvicorn.run(api, host=host, port=port)

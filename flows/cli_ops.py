@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from flows.cli_options import load_settings
 from flows.console import console
-from flows.settings import Settings
 
 metrics_app = typer.Typer(help="Prometheus metrics of the syncs, API calls and dead letters (seed 003 §6.3).",
                           no_args_is_help=True)
@@ -34,7 +34,7 @@ def metrics_serve(
     from models.store import open_store
     from tasks.metrics import serve_metrics
 
-    server, thread = serve_metrics(open_store(Settings().database_url), port, host)
+    server, thread = serve_metrics(open_store(load_settings().database_url), port, host)
     console.print(f"metrics on http://{host}:{server.server_port}/metrics. Ctrl-C stops.")
     thread.join()
 
@@ -46,7 +46,7 @@ def metrics_write(file: Annotated[Path, typer.Argument(help="The .prom file (nod
     from models.store import open_store
     from tasks.metrics import write_metrics
 
-    write_metrics(open_store(Settings().database_url), file)
+    write_metrics(open_store(load_settings().database_url), file)
     console.print(f"metrics written to {file}")
 
 
@@ -83,7 +83,7 @@ def alerts_list(
     query = sa.select(alerts).order_by(alerts.c.created_at.desc()).limit(limit)
     if tenant:
         query = query.where(alerts.c.tenant_id == tenant)
-    with open_store(Settings().database_url).connect() as connection:
+    with open_store(load_settings().database_url).connect() as connection:
         rows = list(connection.execute(query))
     table = Table("raised", "code", "severity", "tenant", "message", "status", "delivery", title="Alerts raised")
     for row in rows:

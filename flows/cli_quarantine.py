@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import getpass
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from flows.cli_options import By, Tenant
+from flows.cli_options import By, Tenant, load_settings
 from flows.console import console
-from flows.settings import Settings
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 quarantine_app = typer.Typer(help="Records held back by the quality gate, waiting for manual handling "
                              "(INT-01-ERR-003).", no_args_is_help=True)
@@ -37,7 +38,7 @@ def quarantine_list(
 
     if status not in ("open", "resolved", "all"):
         raise typer.BadParameter("status must be open, resolved or all", param_hint="--status")
-    settings = Settings()
+    settings = load_settings()
     tenant_id = tenant or settings.tenant
     with open_store(settings.database_url).connect() as connection:
         rows = quarantined_rows(connection, tenant_id, status=None if status == "all" else status, dataset=dataset)
@@ -61,7 +62,7 @@ def quarantine_show(
     """Show one quarantined record whole: the row as it arrived and the rule it broke."""
     from models.store import open_store
 
-    settings = Settings()
+    settings = load_settings()
     with open_store(settings.database_url).connect() as connection:
         row = _found(connection, tenant or settings.tenant, record_id)
     console.print_json(json.dumps(row._asdict(), ensure_ascii=False, default=str))
@@ -83,7 +84,7 @@ def quarantine_resolve(
         raise typer.BadParameter(f"resolution must be {' or '.join(MANUAL_RESOLUTIONS)}", param_hint="--resolution")
     if bool(record_ids) == bool(dataset):
         raise typer.BadParameter("give record ids or --dataset, not both and not neither")
-    settings = Settings()
+    settings = load_settings()
     tenant_id = tenant or settings.tenant
     with open_store(settings.database_url).begin() as connection:
         rows = [_found(connection, tenant_id, prefix) for prefix in record_ids or []]

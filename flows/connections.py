@@ -11,10 +11,11 @@ import sqlalchemy as sa
 
 from connectors import fortnox as fx
 from connectors.graph_mail import GraphMailClient
-from connectors.http import RetryPolicy
+from connectors.http import ApiError, RetryPolicy
 from connectors.oauth import OAuthEndpoints, StoredTokenSource, exchange_code
 from flows.settings import Settings
 from models import integrations
+from models.invoice_review import Buyer
 
 if TYPE_CHECKING:  # the Anthropic SDK takes seconds to import; only invoice validation needs it
     from connectors.claude_invoice import ClaudeInvoiceReader
@@ -56,6 +57,32 @@ def fortnox_client(settings: Settings, engine: sa.Engine, tenant_id: str) -> fx.
     retry = RetryPolicy(attempts=settings.http_attempts, initial=settings.http_backoff_seconds)
     return fx.FortnoxClient.for_tenant(tenant_id, tokens, endpoints.api_url, retry, endpoints.limits,
                                        page_size=endpoints.page_size)
+
+
+COMPANY_SOURCE = ("set LEDGERFLOW_COMPANY_NAME and LEDGERFLOW_COMPANY_ORG_NR, or let Fortnox answer "
+                  "GET /3/companyinformation (scope companyinformation)")
+
+
+def our_company(settings: Settings, client: fx.FortnoxClient) -> Buyer:
+    """Our company as suppliers must invoice it. `LEDGERFLOW_COMPANY_NAME` and `_ORG_NR` override,
+    each on its own; what is not set comes from the tenant's Fortnox company information (one request,
+    only then, under the tenant's rate limit). Raises ValueError, one line, when it stays unknown."""
+    buyer = settings.buyer()
+    if buyer is not None:
+        return buyer
+    try:
+        company = client.company_information()
+    except ApiError as error:
+        raise ValueError(f"our company is unknown: {COMPANY_SOURCE}; Fortnox: {' '.join(str(error).split())}") from None
+    org_nr = (company.organization_number or "").strip()
+    if org_nr.isdigit() and len(org_nr) == 10:  # Buyer's form is NNNNNN-NNNN
+        org_nr = f"{org_nr[:6]}-{org_nr[6:]}"
+    name = (company.company_name or "").strip()
+    buyer = settings.buyer(name, org_nr)
+    if buyer is None:
+        missing = "CompanyName" if not (settings.company_name or name) else "OrganizationNumber"
+        raise ValueError(f"our company is unknown: {COMPANY_SOURCE}; Fortnox's company information has no {missing}")
+    return buyer
 
 
 def sandbox_endpoints(url: str, **overrides: int) -> FortnoxEndpoints:

@@ -10,14 +10,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flows.workcloud_ingest import IngestSummary
-from models.types import swedish_amount
-from tasks.export import ExportReport
-from tasks.load import BankImportReport, SyncReport
-from tasks.progress import Listener
-
-if TYPE_CHECKING:  # the validation flow imports PDF and AI libraries the other commands do not need
+if TYPE_CHECKING:  # every command imports this module; the flows' own imports are for the commands that run them
     from flows.invoice_validation import ValidationSummary
+    from flows.workcloud_ingest import IngestSummary
+    from tasks.export import ExportReport
+    from tasks.load import BankImportReport, SyncReport
+    from tasks.progress import Listener
 
 console = Console()
 
@@ -72,6 +70,8 @@ def print_export(reports: list[ExportReport]) -> None:
 
 def print_bank_import(reports: list[BankImportReport], *, dry_run: bool, row_log: bool) -> None:
     """The summary of seed 004 §6.3, per file, in Swedish amounts; the row-level log on request."""
+    from models.types import swedish_amount
+
     for r in reports:
         title = "Provkörning klar (inget sparat)" if dry_run else "Import slutförd!"
         console.print(f"\n[bold]{r.file}[/]: {r.bank or '-'} / {r.format or '-'} — {title}")

@@ -9,9 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from prefect import flow, runtime
-from prefect.artifacts import create_table_artifact
-
 from flows.alerting import notify_failure
 from flows.connections import fortnox_client
 from flows.settings import Settings
@@ -20,11 +17,12 @@ from models.integrations import connected
 from models.store import open_store
 from models.tables import ENTITIES
 from tasks.export import TARGETS, ExportReport, export_to_fortnox
+from tasks.runtime import flow, publish_table, run_id
 
 ENTITY_ORDER = ("customer", "invoice")  # an invoice needs its customer there first
 
 
-@flow(name="export", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
+@flow(name="export", on_failure=notify_failure)
 def export(
     system: str = "fortnox",
     entities: list[str] | None = None,
@@ -41,7 +39,7 @@ def export(
         raise ValueError(f"cannot export {sorted(unknown)}; exportable: {', '.join(TARGETS)}")
     settings = Settings()
     engine = open_store(settings.database_url)
-    actor = f"export/{runtime.flow_run.id}" if runtime.flow_run.id else "export"
+    actor = f"export/{run_id()}"
     with engine.connect() as connection:
         targets = connected(connection, system, tenant)
     reports: list[ExportReport] = []
@@ -51,7 +49,7 @@ def export(
                 with engine.connect() as connection:
                     due = due_for_export(connection, ENTITIES[entity_type], tenant_id, system, since, local_ids)
                 reports.append(export_to_fortnox(client, settings.database_url, tenant_id, entity_type, due, actor))
-    create_table_artifact(
+    publish_table(
         key=f"export-{system}",
         table=[{k: v for k, v in asdict(r).items() if k != "failed_ids"} for r in reports],
         description="Export: records due, created, updated, found already created, and refused (dead letters)",

@@ -13,9 +13,6 @@ import datetime as dt
 import re
 from dataclasses import asdict
 
-from prefect import flow, get_run_logger, runtime
-from prefect.artifacts import create_table_artifact
-
 from connectors import fortnox as fx
 from connectors.http import ApiError
 from flows.alerting import notify_failure
@@ -29,6 +26,7 @@ from tasks.load import SyncReport, load_synced
 from tasks.metrics import api_usage
 from tasks.mapping.fortnox import DATASETS, map_fortnox
 from tasks.quality import quality_gate_records
+from tasks.runtime import flow, run_id, publish_table, run_logger
 
 SYSTEMS = ("fortnox",)
 CURSOR_OVERLAP = dt.timedelta(seconds=60)
@@ -38,7 +36,7 @@ class ImportFailed(RuntimeError):
     """Some datasets could not be imported; the others were."""
 
 
-@flow(name="import_sync", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
+@flow(name="import_sync", on_failure=notify_failure)
 def import_sync(tenant: str | None = None, system: str = "fortnox", datasets: list[str] | None = None) -> list[SyncReport]:
     """Import changed records from every connected integration (or one tenant's / one system's)."""
     if system not in SYSTEMS:
@@ -48,8 +46,8 @@ def import_sync(tenant: str | None = None, system: str = "fortnox", datasets: li
         raise ValueError(f"unknown datasets {sorted(unknown)}; known: {', '.join(DATASETS)}")
     settings = Settings()
     engine = open_store(settings.database_url)
-    logger = get_run_logger()
-    flow_run_id = runtime.flow_run.id
+    logger = run_logger()
+    flow_run_id = run_id()
     actor = f"import_sync/{flow_run_id}" if flow_run_id else "import_sync"
     with engine.connect() as connection:
         targets = connected(connection, system, tenant)
@@ -61,7 +59,7 @@ def import_sync(tenant: str | None = None, system: str = "fortnox", datasets: li
         with fortnox_client(settings, engine, tenant_id) as client:
             for name in datasets or list(DATASETS):
                 reports.append(_sync_dataset(settings, client, tenant_id, name, actor, flow_run_id))
-    create_table_artifact(
+    publish_table(
         key=f"import-sync-{re.sub(r'[^a-z0-9-]+', '-', system)}",
         table=[asdict(r) for r in reports],
         description="Import sync: records listed as changed, held back, dead-lettered, inserted, updated and "
@@ -89,7 +87,7 @@ def _sync_dataset(
     try:
         fetched = fetch_fortnox_changes(client, dataset, since)
     except ApiError as error:
-        get_run_logger().error("%s %s: %s", tenant_id, name, error)
+        run_logger().error("%s %s: %s", tenant_id, name, error)
         with engine.begin() as connection:
             log_sync(connection, tenant_id, "fortnox", dataset.entity_type, "failed", 0, error_message=str(error),
                      flow_run_id=flow_run_id, details={"dataset": name, "api": usage.take()})

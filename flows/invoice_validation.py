@@ -17,14 +17,12 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
-from prefect import flow, get_run_logger, runtime
-from prefect.artifacts import create_table_artifact
 
 from connectors import fortnox as fx
 from connectors.graph_mail import GraphMailClient
 from connectors.http import ApiError
 from flows.alerting import notify_failure
-from flows.connections import claude_reader, fortnox_client, graph_mailer
+from flows.connections import claude_reader, fortnox_client, graph_mailer, our_company
 from flows.settings import Settings
 from models.audit import AuditRecorder
 from models.bookkeeping import get_cursor, log_sync, set_cursor
@@ -37,6 +35,7 @@ from tasks.invoice_analysis.documents import Reader, analyze_documents
 from tasks.invoice_analysis.inbox import Incoming, changes, fetch_documents, seen
 from tasks.invoice_analysis.registry import Registry
 from tasks.metrics import api_usage
+from tasks.runtime import flow, publish_table, run_id, run_logger
 
 CURSOR = "supplier_invoice_validation"
 CURSOR_OVERLAP = dt.timedelta(seconds=60)
@@ -62,31 +61,21 @@ class ValidationSummary:
     decisions: list[dict[str, object]] = field(default_factory=list)
 
 
-def _buyer(settings: Settings) -> Buyer:
-    buyer = settings.buyer()
-    if buyer is None:
-        raise ValueError("set LEDGERFLOW_COMPANY_NAME and LEDGERFLOW_COMPANY_ORG_NR: the checks need to know "
-                         "who the invoices must be addressed to")
-    return buyer
-
-
-@flow(name="supplier_invoice_validation", log_prints=True, on_failure=[notify_failure],
-      on_crashed=[notify_failure])
+@flow(name="supplier_invoice_validation", on_failure=notify_failure)
 def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
     """Validate the tenant's new and changed Fortnox supplier invoices."""
     settings = Settings()
     tenant_id = tenant or settings.tenant
-    buyer = _buyer(settings)
     mailer = graph_mailer(settings)
     try:
-        summary = _cycle(settings, tenant_id, buyer, mailer)
+        summary = _cycle(settings, tenant_id, mailer)
     finally:
         if mailer is not None:
             mailer.close()
-    get_run_logger().info("%s: %d listed, %d analysed, %d auto-approved, %d to review, %d complaints", tenant_id,
+    run_logger().info("%s: %d listed, %d analysed, %d auto-approved, %d to review, %d complaints", tenant_id,
                           summary.listed, summary.processed, summary.auto_approved,
                           summary.suggestion + summary.alternatives + summary.manual, summary.complaints_sent)
-    create_table_artifact(
+    publish_table(
         key=f"invoice-validation-{re.sub(r'[^a-z0-9-]+', '-', tenant_id.lower())}",
         table=[{k: v for k, v in asdict(summary).items() if k != "decisions"}],
         description="Supplier-invoice validation: processed, auto-approved, flagged per band, complaints sent",
@@ -94,14 +83,14 @@ def supplier_invoice_validation(tenant: str | None = None) -> ValidationSummary:
     return summary
 
 
-def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailClient | None) -> ValidationSummary:
+def _cycle(settings: Settings, tenant_id: str, mailer: GraphMailClient | None) -> ValidationSummary:
     """Steps 1-9 for one tenant: poll, read, match, decide, store, settle, escalate."""
     engine = open_store(settings.database_url)
     summary = ValidationSummary(tenant_id)
     now, started = dt.datetime.now(dt.UTC), time.monotonic()
     usage = api_usage()
     usage.take()  # what this run costs from here on
-    audit = AuditRecorder(tenant_id, f"supplier_invoice_validation/{runtime.flow_run.id or 'local'}")
+    audit = AuditRecorder(tenant_id, f"supplier_invoice_validation/{run_id()}")
     with engine.connect() as connection:
         cursor = get_cursor(connection, tenant_id, "fortnox", CURSOR)
         registry = Registry.from_store(connection, tenant_id)
@@ -109,6 +98,7 @@ def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailCl
     next_cursor = now - CURSOR_OVERLAP
 
     with fortnox_client(settings, engine, tenant_id) as client:
+        buyer = our_company(settings, client)  # who invoices must be addressed to: settings, else Fortnox
         changed = changes(client, since)
         summary.listed = len(changed.open) + len(changed.settled)
         with engine.connect() as connection:
@@ -132,7 +122,7 @@ def _cycle(settings: Settings, tenant_id: str, buyer: Buyer, mailer: GraphMailCl
             # A sync log line like every import's: the daily report, the alerts and the metrics see the run.
             log_sync(connection, tenant_id, "fortnox", "supplier_invoice_review",
                      "partial" if summary.failed_writes else "success", len(documents), sync_type="scheduled",
-                     duration_ms=int((time.monotonic() - started) * 1000), flow_run_id=runtime.flow_run.id,
+                     duration_ms=int((time.monotonic() - started) * 1000), flow_run_id=run_id(),
                      details={"auto_approved": summary.auto_approved, "settled": summary.settled,
                               "refused_by_fortnox": summary.failed_writes, "api": usage.take()})
     summary.processed = len(documents)
@@ -179,12 +169,12 @@ def _decide(engine: sa.Engine, client: fx.FortnoxClient, mailer: GraphMailClient
                 lambda: send_complaint(client, mailer, settings.graph_sender, review, buyer, reasons, None, now),
                 comment="; ".join(reasons))
         except (ApiError, ValueError) as error:
-            get_run_logger().warning("invoice %s: no complaint sent: %s", invoice.given_number, error)
+            run_logger().warning("invoice %s: no complaint sent: %s", invoice.given_number, error)
         else:
             if complaint is not None:
                 summary.complaints_sent += 1
             if complaint and "fortnox_comment_error" in complaint:
-                get_run_logger().warning("invoice %s: complaint sent, but Fortnox refused the comment: %s",
+                run_logger().warning("invoice %s: complaint sent, but Fortnox refused the comment: %s",
                                          invoice.given_number, complaint["fortnox_comment_error"])
     summary.decisions.append({"given_number": invoice.given_number, "project": analysis.project,
                               "confidence": analysis.confidence, "band": str(analysis.band), "status": status})
@@ -201,7 +191,7 @@ def _escalate(engine: sa.Engine, mailer: GraphMailClient | None, settings: Setti
     if not due:
         return 0
     if mailer is None or not settings.invoice_reviewer_email:
-        get_run_logger().warning("%d flagged invoices are due within %d days; no reviewer e-mail is configured",
+        run_logger().warning("%d flagged invoices are due within %d days; no reviewer e-mail is configured",
                                  len(due), settings.invoice_escalation_days)
         return 0
     notice = compose_escalation([FlaggedInvoice.model_validate(r, from_attributes=True) for r in due],

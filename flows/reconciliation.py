@@ -19,11 +19,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
-
 from connectors.http import ApiError
 from flows.alerting import notify_failure
 from flows.connections import fortnox_client
@@ -37,8 +32,9 @@ from tasks.reconciliation.report import (
     KIND_TITLES, STOCKHOLM, Kind, Period, Report, ReportDate, Section, WrittenReport, write_report,
 )
 from tasks.reconciliation.summary import audit_store, summarise_syncs, tenants
+from tasks.runtime import flow, publish_markdown, publish_table, run_logger, task
 
-match_payments = task(name="match-payments", cache_policy=NO_CACHE)(payments.match_payments)
+match_payments = task(name="match-payments")(payments.match_payments)
 
 
 class ReconciliationIncomplete(RuntimeError):
@@ -52,7 +48,7 @@ def report_period(kind: Kind, date: dt.date | str | None, today: dt.date | None 
     return Period.completed_before(kind, today or dt.datetime.now(STOCKHOLM).date())
 
 
-@task(name="write-report", cache_policy=NO_CACHE)
+@task(name="write-report")
 def write_report_files(report: Report, base: Path) -> WrittenReport:
     return write_report(report, base)
 
@@ -80,7 +76,7 @@ def _compare(settings: Settings, report: Report, full: bool) -> None:
             with engine.connect() as connection:
                 since = last_covered(connection, tenant, target)
             fetched = fetch_fortnox_changes(client, target.source, since)
-            drifted += detect_drift(settings.database_url, tenant, target, quote(fetched.records), since)
+            drifted += detect_drift(settings.database_url, tenant, target, fetched.records, since)
         report.sections.append(drift_section(drifted))
 
 
@@ -97,7 +93,7 @@ def build_report(settings: Settings, kind: Kind, tenant: str, period: Period) ->
             try:
                 _compare(settings, report, full=kind == "monthly")
             except ApiError as error:
-                get_run_logger().error("%s: Fortnox could not be compared: %s", tenant, error)
+                run_logger().error("%s: Fortnox could not be compared: %s", tenant, error)
                 report.notices.append(f"Fortnox kunde inte jämföras / Fortnox could not be compared: {error}")
                 report.complete = False
         else:
@@ -129,15 +125,15 @@ def publish(report: Report, written: WrittenReport) -> None:
     lines += [f"- **{figure.label}:** {figure.value}" for figure in report.figures]
     lines += ["", f"Rapport / Report: [{written.html.name}]({written.html.resolve().as_uri()})", "",
               "CSV: " + " · ".join(f"[{path.name}]({path.resolve().as_uri()})" for path in written.csv.values())]
-    create_markdown_artifact(key=slug, markdown="\n".join(lines),
-                             description=f"{KIND_TITLES[report.period.kind]} {report.period.label}")
+    publish_markdown(key=slug, markdown="\n".join(lines),
+                     description=f"{KIND_TITLES[report.period.kind]} {report.period.label}")
     main = next((s for s in report.sections if s.key == "reconciliation_totals"), report.section("sync_summary"))
-    create_table_artifact(key=f"{slug}-table", table=[{c: _artifact_value(row.get(c)) for c in main.columns}
-                                                      for row in main.rows],
-                          description=f"{main.title} ({written.html.resolve().as_uri()})")
+    publish_table(key=f"{slug}-table", table=[{c: _artifact_value(row.get(c)) for c in main.columns}
+                                              for row in main.rows],
+                  description=f"{main.title} ({written.html.resolve().as_uri()})")
 
 
-@flow(name="reconciliation", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
+@flow(name="reconciliation", on_failure=notify_failure)
 def reconciliation(kind: Kind, tenant: str | None = None, date: ReportDate | None = None) -> list[WrittenReport]:
     """Write the daily, weekly or monthly reconciliation report of one tenant (or of every tenant).
 
@@ -153,11 +149,9 @@ def reconciliation(kind: Kind, tenant: str | None = None, date: ReportDate | Non
     written = []
     for name in chosen:
         report = build_report(settings, kind, name, period)
-        # Prefect walks every task argument looking for futures to wait on; a report's rows (open
-        # invoices by the thousand) took it longer than building the report. quote(): there are none.
-        written.append(write_report_files(quote(report), settings.reports_dir))
+        written.append(write_report_files(report, settings.reports_dir))
         publish(report, written[-1])
-        get_run_logger().info("%s %s %s: %s", kind, name, period.label, written[-1].html)
+        run_logger().info("%s %s %s: %s", kind, name, period.label, written[-1].html)
     incomplete = [w for w in written if not w.complete]
     if incomplete:
         raise ReconciliationIncomplete("Fortnox could not be compared; the reports were written without it: "

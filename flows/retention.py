@@ -12,13 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from prefect import flow, get_run_logger, runtime
-from prefect.artifacts import create_table_artifact
-
 from flows.alerting import notify_failure
 from flows.settings import Settings
 from models.store import open_store
 from tasks.retention import Policy, RetentionReport, apply_retention, plan_retention
+from tasks.runtime import flow, publish_table, run_id, run_logger
 
 
 class RetentionRefused(Exception):
@@ -30,7 +28,7 @@ def policy(settings: Settings) -> Policy:
                   settings.tenant_jurisdictions)
 
 
-@flow(name="retention", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
+@flow(name="retention", on_failure=notify_failure)
 def retention(tenant: str | None = None, dry_run: bool = True) -> RetentionReport:
     """Delete or anonymise what is past its period for every tenant (or one); only count it when `dry_run`."""
     settings = Settings()
@@ -39,13 +37,13 @@ def retention(tenant: str | None = None, dry_run: bool = True) -> RetentionRepor
     if dry_run:
         report = plan_retention(engine, policy(settings), now, tenant)
     else:
-        report = apply_retention(engine, policy(settings), now, f"retention/{runtime.flow_run.id or 'local'}", tenant)
+        report = apply_retention(engine, policy(settings), now, f"retention/{run_id()}", tenant)
     verb = "would" if dry_run else "did"
     for step in report.steps:
         if step.rows:
-            get_run_logger().info("%s: %s %s %d rows of %s dated before %s", step.tenant_id, verb, step.action,
+            run_logger().info("%s: %s %s %d rows of %s dated before %s", step.tenant_id, verb, step.action,
                                   step.rows, step.table, step.before.date().isoformat())
-    create_table_artifact(
+    publish_table(
         key="retention-dry-run" if dry_run else "retention",
         table=[{**asdict(step), "before": step.before.date().isoformat()} for step in report.steps],
         description=f"Retention ({'dry run' if dry_run else 'applied'}): rows per tenant and table, and the cut-offs",

@@ -13,9 +13,11 @@ from typing import Literal
 import sqlalchemy as sa
 
 from connectors.http import ApiError
-from flows.connections import fortnox_client, graph_mailer
+from connectors.fortnox import FortnoxClient
+from flows.connections import fortnox_client, graph_mailer, our_company
 from flows.settings import Settings
 from models.audit import AuditRecorder
+from models.invoice_review import Buyer
 from models.reviews import OPEN, Review, decide, find, flagged, reject_once
 from models.store import open_store
 from tasks.invoice_analysis.actions import approval_comment, registry_project, send_complaint, write_project
@@ -110,10 +112,9 @@ def reject(settings: Settings, tenant_id: str, key: str, reviewer: str, reason: 
            correct_project: str | None = None) -> Review:
     """Send the supplier a complaint (reklamation) and mark the invoice "Reklamerad" in Fortnox."""
     review = _open_review(settings, tenant_id, key)
-    buyer = settings.buyer()
     mailer = graph_mailer(settings)
-    if buyer is None or mailer is None:
-        raise ReviewError("mail_not_configured", "Reklamation kräver LEDGERFLOW_COMPANY_* och LEDGERFLOW_GRAPH_*", 503)
+    if mailer is None:
+        raise ReviewError("mail_not_configured", "Reklamation kräver LEDGERFLOW_GRAPH_*", 503)
     engine = open_store(settings.database_url)
     with engine.connect() as connection:
         registry = Registry.from_store(connection, tenant_id)
@@ -124,6 +125,7 @@ def reject(settings: Settings, tenant_id: str, key: str, reviewer: str, reason: 
     audit = AuditRecorder(tenant_id, f"review/{reviewer}")
     try:
         with fortnox_client(settings, engine, tenant_id) as client, mailer:
+            buyer = _our_company(settings, client)
             complaint = reject_once(
                 engine, tenant_id, review, reviewer, audit, now,
                 lambda: send_complaint(client, mailer, settings.graph_sender, review, buyer, [reason], project, now),
@@ -135,6 +137,14 @@ def reject(settings: Settings, tenant_id: str, key: str, reviewer: str, reason: 
     if complaint is None:
         raise _decided_meanwhile(settings, tenant_id, review)
     return _reread(engine, tenant_id, review)
+
+
+def _our_company(settings: Settings, client: FortnoxClient) -> Buyer:
+    """Who signs the complaint: the LEDGERFLOW_COMPANY_* settings, else Fortnox's company information."""
+    try:
+        return our_company(settings, client)
+    except ValueError as error:
+        raise ReviewError("company_unknown", f"Reklamation kräver vårt företag: {error}", 503) from None
 
 
 def wait(settings: Settings, tenant_id: str, key: str, reviewer: str, note: str | None = None) -> Review:

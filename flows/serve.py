@@ -36,7 +36,6 @@ from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated, Any  # noqa: E402
 
 import typer  # noqa: E402
-import yaml  # noqa: E402
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -77,6 +76,8 @@ class DeploymentEntry:
 
 def read_entries(prefect_file: Path = PREFECT_FILE) -> list[DeploymentEntry]:
     """The deployments of a prefect.yaml (YAML anchors resolved)."""
+    import yaml
+
     document = yaml.safe_load(prefect_file.read_text(encoding="utf-8")) or {}
     entries = []
     for raw in document.get("deployments") or []:
@@ -141,7 +142,7 @@ def build_deployments(
             missing.append(entry)
             continue
         flow = getattr(importlib.import_module(entry.module), entry.function)
-        deployments.append(flow.to_deployment(
+        deployment = flow.to_deployment(
             name=served_name(entry.name),
             schedules=[to_schedule(s) for s in entry.schedules] or None,
             parameters=entry.parameters,
@@ -150,7 +151,11 @@ def build_deployments(
             concurrency_limit=entry.concurrency_limit,
             # A module path runs the same from any working directory (the package is installed).
             entrypoint_type=EntrypointType.MODULE_PATH,
-        ))
+        )
+        # Prefect would name the module of the flow's function (flows.bank_import.bank_import), where
+        # the flow is declared lazily (tasks.runtime); the runner must load the Flow object itself.
+        deployment.entrypoint = f"{entry.module}.{entry.function}"
+        deployments.append(deployment)
     return deployments, missing
 
 

@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     bank_max_file_mb: int = Field(10, ge=1, description="Largest bank export accepted (seed 004 §5.1.1: 10 MB)")
 
     # Supplier-invoice validation (seed 002 BC11)
-    company_name: str | None = Field(None, description="Our company as suppliers must invoice it")
-    company_org_nr: str | None = Field(None, description="Our org.nr, NNNNNN-NNNN")
+    company_name: str | None = Field(None, description="Our company as suppliers must invoice it (default: "
+                                     "CompanyName of Fortnox's company information)")
+    company_org_nr: str | None = Field(None, description="Our org.nr, NNNNNN-NNNN (default: OrganizationNumber of "
+                                       "Fortnox's company information)")
     company_vat_number: str | None = Field(None, description="Our VAT number (default SE + org.nr + 01)")
     company_invoice_address: list[str] = Field(default_factory=list, description="Postal lines under the name "
                                                '(JSON list, e.g. ["Box 123", "753 23 Uppsala"])')
@@ -92,11 +94,13 @@ class Settings(BaseSettings):
         """Whether the store is PostgreSQL, which takes new records as COPY text."""
         return make_url(self.database_url).get_backend_name() == "postgresql"
 
-    def buyer(self) -> Buyer | None:
-        """Our company for the invoice checks and complaints, when configured."""
-        if not (self.company_name and self.company_org_nr):
+    def buyer(self, name: str | None = None, org_nr: str | None = None) -> Buyer | None:
+        """Our company for the invoice checks and complaints: `company_name` and `company_org_nr` where set,
+        else `name` and `org_nr` (what Fortnox's company information says); None while either is unknown."""
+        name, org_nr = self.company_name or name, self.company_org_nr or org_nr
+        if not (name and org_nr):
             return None
-        return Buyer(name=self.company_name, org_nr=self.company_org_nr, vat_number=self.company_vat_number,
+        return Buyer(name=name, org_nr=org_nr, vat_number=self.company_vat_number,
                      invoice_address=tuple(self.company_invoice_address), contact_email=self.company_contact_email)
 
     def cipher(self) -> SecretCipher:

@@ -11,10 +11,6 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from prefect import flow, get_run_logger, runtime
-from prefect.artifacts import create_table_artifact
-from prefect.utilities.annotations import quote
-
 from flows.alerting import notify_failure
 from flows.settings import Settings
 from models.spelling import IN_PROCESS_BELOW, start_workers_soon
@@ -22,6 +18,7 @@ from tasks.extract import read_workcloud_exports
 from tasks.load import FileReport, load_workcloud_export
 from tasks.mapping import MappedStream, map_to_canonical
 from tasks.quality import quality_gate
+from tasks.runtime import flow, run_id, publish_table, run_logger
 
 from connectors.workcloud import ROW_COLUMN
 
@@ -44,7 +41,7 @@ def missing_folder(folder: Path) -> str:
             "workcloud-ingest), the deployment parameter `directory`, or the setting LEDGERFLOW_WORKCLOUD_DIR")
 
 
-@flow(name="workcloud_ingest", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
+@flow(name="workcloud_ingest", on_failure=notify_failure)
 def workcloud_ingest(directory: str | None = None, tenant: str | None = None) -> IngestSummary:
     """Ingest the WorkCloud exports (projects, work orders, time reports) found in `directory`."""
     settings = Settings()
@@ -52,39 +49,36 @@ def workcloud_ingest(directory: str | None = None, tenant: str | None = None) ->
     tenant_id = tenant or settings.tenant
     if not folder.is_dir():
         raise FileNotFoundError(missing_folder(folder))
-    logger = get_run_logger()
-    flow_run_id = runtime.flow_run.id
+    logger = run_logger()
+    flow_run_id = run_id()
     actor = f"workcloud_ingest/{flow_run_id}" if flow_run_id else "workcloud_ingest"
 
     exports, skipped = read_workcloud_exports(folder, settings.database_url, tenant_id)
     if any(len(export.frame) >= IN_PROCESS_BELOW for export in exports):
         start_workers_soon(settings.workers)  # the validating processes start while the rows are cleaned
     reports = [FileReport(p.name, None, 0, 0, 0, 0, 0, 0, "skipped", "already loaded (same SHA-256)") for p in skipped]
-    # Prefect walks every task argument, element by element, looking for futures to wait on; for
-    # a 100,000-row file that takes longer than the load. quote() tells it there are none inside
-    # the frames and record lists, and the tasks receive the plain values.
     for export in exports:
         if export.error or export.kind is None:
-            reports.append(load_workcloud_export(settings.database_url, tenant_id, quote(export),
-                                                 quote(MappedStream([], iter(()))), [], 0, actor, flow_run_id))
+            reports.append(load_workcloud_export(settings.database_url, tenant_id, export,
+                                                 MappedStream([], iter(())), [], 0, actor, flow_run_id))
             continue
         # The mapping hands the rows to the validating processes first, so that they work while
         # the gate runs; the rows the gate holds back are then left out of what they give.
-        mapped = map_to_canonical(export.kind, quote(export.frame), settings.workers, settings.store_is_postgres)
+        mapped = map_to_canonical(export.kind, export.frame, settings.workers, settings.store_is_postgres)
         try:
-            gate = quality_gate(quote(export.frame), f"workcloud_{export.kind}", ROW_COLUMN)
+            gate = quality_gate(export.frame, f"workcloud_{export.kind}", ROW_COLUMN)
         except BaseException:
             mapped.close()
             raise
         mapped.hold_back(gate.held_back())
         reports.append(
             load_workcloud_export(
-                settings.database_url, tenant_id, quote(export), quote(mapped), quote(gate.quarantined),
+                settings.database_url, tenant_id, export, mapped, gate.quarantined,
                 len(gate.warnings), actor, flow_run_id,
             )
         )
     summary = IngestSummary(tenant_id, reports)
-    create_table_artifact(
+    publish_table(
         key=f"workcloud-ingest-{re.sub(r'[^a-z0-9-]+', '-', tenant_id.lower())}",
         table=[asdict(report) for report in reports],
         description=f"WorkCloud ingest of {folder} for tenant {tenant_id}: rows read, quarantined, inserted, "

@@ -14,8 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import run_logger, task
 from pydantic import BaseModel
 
 from connectors import fortnox as fx
@@ -66,12 +65,12 @@ class ExportReport:
     failed_ids: list[str] = field(default_factory=list)
 
 
-@task(name="export-to-fortnox", cache_policy=NO_CACHE)
+@task(name="export-to-fortnox")
 def export_to_fortnox(
     client: fx.FortnoxClient, database_url: str, tenant_id: str, entity_type: str, due: list[Due], actor: str
 ) -> ExportReport:
     """Create or update each due record in Fortnox, one committed step per record."""
-    logger = get_run_logger()
+    logger = run_logger()
     target, entity = TARGETS[entity_type], ENTITIES[entity_type]
     engine = open_store(database_url)
     report = ExportReport(tenant_id, entity_type, len(due))

@@ -8,8 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import run_logger, task
 
 from connectors import fortnox as fx
 from connectors.banks import Statement, read_statement
@@ -23,10 +22,10 @@ KIND_ORDER = ("projects", "work_orders", "time_reports")  # the registry before 
 DETAIL_WORKERS = 4  # enough to keep a 25-per-5-s limit busy over a slow link; the limiter does the pacing
 
 
-@task(name="read-workcloud-exports", cache_policy=NO_CACHE)
+@task(name="read-workcloud-exports")
 def read_workcloud_exports(directory: Path, database_url: str, tenant_id: str) -> tuple[list[ExportFile], list[Path]]:
     """Read every export in `directory` not loaded before (by SHA-256); returns (to load, skipped)."""
-    logger = get_run_logger()
+    logger = run_logger()
     with open_store(database_url).connect() as connection:
         known = loaded_file_hashes(connection, tenant_id, "workcloud")
     exports: list[ExportFile] = []
@@ -57,14 +56,14 @@ class Fetched:
     vanished: int = 0  # listed as changed, deleted before we fetched them
 
 
-@task(name="fetch-fortnox-changes", cache_policy=NO_CACHE)
+@task(name="fetch-fortnox-changes")
 def fetch_fortnox_changes(client: fx.FortnoxClient, dataset: Dataset, since: dt.datetime | None) -> Fetched:
     """Records of `dataset` changed since `since` (all of them without a cursor).
 
     List items lack rows and amounts for invoices, so for those each changed record is fetched
     whole, a few at a time; the client's shared limiter keeps the pace within Fortnox's limit.
     """
-    logger = get_run_logger()
+    logger = run_logger()
     params = {"lastmodified": fx.lastmodified(since)} if since else {}
     items = list(client.list(dataset.resource, **params))
     fetched = Fetched(listed=len(items))
@@ -95,10 +94,10 @@ def fetch_fortnox_changes(client: fx.FortnoxClient, dataset: Dataset, since: dt.
     return fetched
 
 
-@task(name="read-bank-statement", cache_policy=NO_CACHE)
+@task(name="read-bank-statement")
 def read_bank_statement(path: Path, bank: str = "auto", max_bytes: int = 10 * 1024 * 1024) -> Statement:
     """Read and validate one bank export; file and row problems come back on the statement."""
-    logger = get_run_logger()
+    logger = run_logger()
     statement = read_statement(path, bank, max_bytes=max_bytes)  # type: ignore[arg-type]
     if statement.file_error:
         logger.error("%s: %s %s", path.name, statement.file_error.code, statement.file_error.message)

@@ -11,8 +11,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 import sqlalchemy as sa
 from pydantic import BaseModel
 
@@ -68,7 +67,7 @@ def _quarantine_rows(source_ref: str, issues: list[Issue], problems: list[RowPro
     return rows
 
 
-@task(name="load-workcloud-export", cache_policy=NO_CACHE)
+@task(name="load-workcloud-export")
 def load_workcloud_export(
     database_url: str,
     tenant_id: str,
@@ -142,7 +141,7 @@ class SyncReport:
     error: str | None = None
 
 
-@task(name="load-fortnox-dataset", cache_policy=NO_CACHE)
+@task(name="load-fortnox-dataset")
 def load_synced(
     database_url: str,
     tenant_id: str,
@@ -254,7 +253,7 @@ def _messages(messages: list[RowMessage]) -> list[dict[str, Any]]:
     return [{"row": m.row, "code": m.code, "message": m.message} for m in messages]
 
 
-@task(name="load-bank-statement", cache_policy=NO_CACHE)
+@task(name="load-bank-statement")
 def load_bank_statement(
     database_url: str,
     tenant_id: str,

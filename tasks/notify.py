@@ -32,8 +32,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 import sqlalchemy as sa
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 
 from connectors.graph_mail import GraphMailClient, MailMessage
 from connectors.http import ApiError
@@ -184,7 +183,7 @@ def new_dead_letters(connection: sa.Connection, since: dt.datetime, tenant_id: s
     return found
 
 
-@task(name="evaluate-alerts", cache_policy=NO_CACHE)
+@task(name="evaluate-alerts")
 def evaluate(engine: sa.Engine, thresholds: Thresholds, now: dt.datetime, tenant_id: str | None = None) -> list[Alert]:
     """Every alert whose condition holds in the window ending `now` (one tenant's, or every tenant's)."""
     since = now - thresholds.window
@@ -301,7 +300,7 @@ def _announced_since(connection: sa.Connection, batch: Sequence[Alert], since: d
     ).scalars())
 
 
-@task(name="send-alerts", cache_policy=NO_CACHE)
+@task(name="send-alerts")
 def dispatch(engine: sa.Engine, batch: Sequence[Alert], channels: Sequence[Channel], now: dt.datetime,
              cooldown: dt.timedelta) -> Dispatch:
     """Send the alerts not announced within the cooldown through every channel, and store them."""

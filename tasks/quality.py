@@ -17,8 +17,7 @@ from operator import attrgetter
 from typing import Any
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 from pydantic import BaseModel
 
 from expectations import load_suite
@@ -148,9 +147,9 @@ def _raise_if_not_evaluated(suite_name: str, outcome: Any) -> None:
         raise GateError(f"suite {suite_name}: {outcome.expectation_config.type} could not be evaluated: {raised[0]}")
 
 
-@task(name="quality-gate", cache_policy=NO_CACHE)
+@task(name="quality-gate")
 def quality_gate(frame: pd.DataFrame, suite_name: str, line_column: str | None = None) -> GateResult:
-    """Prefect task around :func:`check` (one task run per batch)."""
+    """The gate as a step of a flow (one task run per batch)."""
     return check(frame, suite_name, line_column)
 
 
@@ -212,7 +211,7 @@ def _scalar_columns(records: list[BaseModel], by_alias: bool) -> dict[str, list[
     return columns
 
 
-@task(name="quality-gate-records", cache_policy=NO_CACHE)
+@task(name="quality-gate-records")
 def quality_gate_records(records: list[BaseModel], suite_name: str, *, by_alias: bool = True) -> RecordGate:
-    """Prefect task around :func:`check_records`."""
+    """The record gate as a step of a flow."""
     return check_records(records, suite_name, by_alias=by_alias)

@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 
 from models.audit import AuditRecorder, ChainBrokenError, old_prefix, remove_prefix
 from models.store import tenants_in
@@ -254,7 +253,7 @@ def _apply(connection: sa.Connection, policy: Policy, tenant_id: str, now: dt.da
     report.steps.extend(steps)
 
 
-@task(name="plan-retention", cache_policy=NO_CACHE)
+@task(name="plan-retention")
 def plan_retention(engine: sa.Engine, policy: Policy, now: dt.datetime, tenant_id: str | None = None
                    ) -> RetentionReport:
     """The dry run: per tenant and table, how many rows a run would delete or anonymise, and the cut-offs."""
@@ -265,7 +264,7 @@ def plan_retention(engine: sa.Engine, policy: Policy, now: dt.datetime, tenant_i
     return report
 
 
-@task(name="apply-retention", cache_policy=NO_CACHE)
+@task(name="apply-retention")
 def apply_retention(engine: sa.Engine, policy: Policy, now: dt.datetime, actor: str, tenant_id: str | None = None
                     ) -> RetentionReport:
     """Delete and anonymise what is past its period, one transaction per tenant."""

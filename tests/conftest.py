@@ -1,4 +1,4 @@
-"""Test fixtures: a fresh store on SQLite and on the real PostgreSQL, and one Prefect harness.
+"""Test fixtures: a fresh store on SQLite and on the real PostgreSQL, and one Prefect test server.
 
 PostgreSQL is the server at 127.0.0.1:5432 (database ``test``, trust auth); each test gets a
 schema of its own, dropped afterwards. Outside CI an unreachable server skips the
@@ -70,22 +70,38 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # 
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """Prefect's test server, started once for the whole session (it takes ~20 s).
+def prefect_api() -> Iterator[str]:
+    """Prefect's test server, started once for the session (it takes ~20 s) by the first test that
+    records its runs; its API URL. Outside `prefect_runs` flows still run locally (tasks.runtime).
 
     Flow-run heartbeats are off: each run would otherwise wait up to a second for Prefect's
-    heartbeat thread to wake (see flows/prefect_runtime.py), and no test watches them.
+    heartbeat thread to wake (see tasks/runtime.py), and no test watches them.
     """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings,
+    )
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120), \
             temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
+        url = get_current_settings().api.url
+        assert url
+        with temporary_settings(restore_defaults={PREFECT_API_URL}):
+            yield url
 
 
 @pytest.fixture
-def store_env(database_url: str, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> str:
+def prefect_runs(prefect_api: str) -> Iterator[str]:
+    """Within the test, flows are recorded on the session's Prefect server (as on a worker or with
+    `ledgerflow server` up): Prefect flow and task runs, artifacts, state hooks."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
+        yield prefect_api
+
+
+@pytest.fixture
+def store_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run flows against `database_url` (flows read it from the environment, as in production)."""
     monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", database_url)
     monkeypatch.setenv("LEDGERFLOW_TENANT", "acme")

@@ -40,26 +40,6 @@ def test_sandbox_writes_three_exports(tmp_path) -> None:  # type: ignore[no-unty
     assert len((tmp_path / "tidrapporter.csv").read_text(encoding="utf-8").splitlines()) == 6
 
 
-def test_ad_hoc_runs_turn_heartbeats_off_only_without_a_prefect_server() -> None:
-    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
-
-    from flows.prefect_runtime import ad_hoc_runs
-
-    def heartbeat() -> int | None:
-        return get_current_settings().flows.heartbeat_frequency
-
-    # Prefect's default (180 s), whatever the session's harness set; first no server, then one.
-    with temporary_settings(updates={PREFECT_API_URL: None}, restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
-        assert heartbeat() == 180
-        with ad_hoc_runs() as turned_off:
-            assert (turned_off, heartbeat()) == (True, None)
-        assert heartbeat() == 180
-    with temporary_settings(updates={PREFECT_API_URL: "http://prefect.example:4200/api"},
-                            restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
-        with ad_hoc_runs() as turned_off:
-            assert (turned_off, heartbeat()) == (False, 180)
-
-
 def test_workcloud_ingest_refuses_a_missing_folder_before_starting_prefect(tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(app, ["run", "workcloud-ingest", "--dir", str(tmp_path / "nowhere")],
                                 env={"COLUMNS": "400"})  # rich would wrap the long path in its error box
@@ -74,16 +54,3 @@ def test_workcloud_ingest_of_an_empty_folder_says_so(tmp_path, store_env: str) -
     result = CliRunner().invoke(app, ["run", "workcloud-ingest", "--dir", str(tmp_path), "--tenant", "acme"])
     assert result.exit_code == 0, result.output
     assert "WorkCloud ingest, tenant acme: no exports (*.csv, *.txt) in the folder" in result.output
-
-
-def test_every_command_runs_inside_ad_hoc_runs() -> None:
-    import click
-    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
-
-    from flows.cli import _command
-
-    with temporary_settings(updates={PREFECT_API_URL: None}, restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
-        with click.Context(click.Command("any")) as ctx:
-            _command(ctx)  # the root callback typer calls before any command
-            assert get_current_settings().flows.heartbeat_frequency is None
-        assert get_current_settings().flows.heartbeat_frequency == 180  # restored when the command ends

@@ -32,17 +32,17 @@ STOCKHOLM = "Europe/Stockholm"
 # The issue's schedule table, written out here rather than read from prefect.yaml, so a wrong
 # edit of the file fails the test: deployment -> (flow file, cron in Stockholm time or None, parameters).
 EXPECTED: dict[str, tuple[str, str | None, dict[str, Any]]] = {
-    "workcloud-ingest-daily": ("flows/workcloud_ingest.py", "15 7 * * *", {}),
-    "import-sync-hourly": ("flows/import_sync.py", "5 * * * *", {"system": "fortnox"}),
-    "supplier-invoice-validation": ("flows/invoice_validation.py", "*/5 * * * *", {}),
-    "export-on-demand": ("flows/export.py", None, {"system": "fortnox", "entities": ["customer", "invoice"]}),
-    "bank-import-on-demand": ("flows/bank_import.py", None,
+    "workcloud-ingest-daily": ("flows/deployments.py", "15 7 * * *", {}),
+    "import-sync-hourly": ("flows/deployments.py", "5 * * * *", {"system": "fortnox"}),
+    "supplier-invoice-validation": ("flows/deployments.py", "*/5 * * * *", {}),
+    "export-on-demand": ("flows/deployments.py", None, {"system": "fortnox", "entities": ["customer", "invoice"]}),
+    "bank-import-on-demand": ("flows/deployments.py", None,
                               {"paths": ["var/bank"], "bank": "auto", "dry_run": False, "allow_duplicates": False}),
-    "reconciliation-daily": ("flows/reconciliation.py", "0 6 * * *", {"kind": "daily"}),
-    "reconciliation-weekly": ("flows/reconciliation.py", "30 6 * * 1", {"kind": "weekly"}),
-    "reconciliation-monthly": ("flows/reconciliation.py", "0 7 1 * *", {"kind": "monthly"}),
-    "alert-check": ("flows/alerting.py", "*/15 * * * *", {}),
-    "retention-monthly": ("flows/retention.py", "0 3 1 * *", {"dry_run": True}),
+    "reconciliation-daily": ("flows/deployments.py", "0 6 * * *", {"kind": "daily"}),
+    "reconciliation-weekly": ("flows/deployments.py", "30 6 * * 1", {"kind": "weekly"}),
+    "reconciliation-monthly": ("flows/deployments.py", "0 7 1 * *", {"kind": "monthly"}),
+    "alert-check": ("flows/deployments.py", "*/15 * * * *", {}),
+    "retention-monthly": ("flows/deployments.py", "0 3 1 * *", {"dry_run": True}),
 }
 FLOW_NAMES = {"workcloud-ingest-daily": "workcloud_ingest", "import-sync-hourly": "import_sync",
               "supplier-invoice-validation": "supplier_invoice_validation", "export-on-demand": "export",
@@ -396,7 +396,7 @@ def test_serve_registers_its_own_deployments_and_leaves_the_work_pools_alone(
     directory, and a process worker then ran it in its own directory (`var/bank does not exist`)."""
     assert served.deployment["work_pool_name"] is None  # no worker ever picks up its runs
     assert not served.deployment["pull_steps"]
-    assert served.deployment["entrypoint"] == "flows.bank_import.bank_import"
+    assert served.deployment["entrypoint"] == "flows.deployments.bank_import"
     assert served.deployment["parameters"] == EXPECTED["bank-import-on-demand"][2]
     mine = prefect_server.get("/deployments/name/bank_import/bank-import-on-demand")
     assert mine["id"] == deployed["bank-import-on-demand"]["id"]

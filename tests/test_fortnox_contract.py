@@ -379,6 +379,18 @@ def test_the_archive_answers_raw_pdf_bytes(api: httpx.Client) -> None:
     exchange(api, "GET", "/3/archive/{id}", f"/archive/{uuid.uuid4()}", 404)
 
 
+def test_company_information_matches_the_spec_exactly(api: httpx.Client, sandbox: FortnoxSandbox) -> None:
+    """The one-record resource: every field of `fortnox_CompanyInfo` and no other (the schema would allow extras)."""
+    body = exchange(api, "GET", "/3/companyinformation", "/companyinformation", 200)
+    assert list(body) == ["CompanyInformation"]
+    assert set(body["CompanyInformation"]) == set(SPEC["components"]["schemas"]["fortnox_CompanyInfo"]["properties"])
+    assert body["CompanyInformation"] == sandbox.state.company_information
+    refused = api.put("/companyinformation", json={"CompanyInformation": {"CompanyName": "Annat AB"}})
+    assert refused.status_code == 405  # the spec has only GET; the body is the spec's error, as elsewhere
+    validate(response_schema("/3/companyinformation", "GET", 405), refused.json())
+    assert api.get("/companyinformation").json() == body
+
+
 def test_null_allowances_are_real_fields() -> None:
     """A typo in NULLABLE or EMPTY would silently allow nothing: every name must be a property of its schema."""
     source = json.loads(SUBSET.read_text(encoding="utf-8"))["components"]["schemas"]

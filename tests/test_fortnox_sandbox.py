@@ -115,9 +115,13 @@ def test_401_is_the_gateway_body_for_missing_unknown_and_expired_tokens(
 def test_a_token_without_the_scope_is_refused(sandbox: FortnoxSandbox, admin: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {grant(sandbox, admin, scope='project')['access_token']}"}
     assert admin.get("/3/projects", headers=headers).status_code == 200
-    refused = admin.get("/3/supplierinvoices", headers=headers)
-    assert refused.status_code == 403
-    assert refused.json()["ErrorInformation"]["code"] == 2000663
+    for path in ("/3/supplierinvoices", "/3/companyinformation"):
+        refused = admin.get(path, headers=headers)
+        assert refused.status_code == 403
+        assert refused.json()["ErrorInformation"]["code"] == 2000663
+    allowed = {"Authorization": f"Bearer {grant(sandbox, admin, scope='companyinformation')['access_token']}"}
+    company = admin.get("/3/companyinformation", headers=allowed).json()["CompanyInformation"]
+    assert (company["CompanyName"], company["OrganizationNumber"]) == ("Ekbacken Bygg AB", "559138-1248")
 
 
 # ---------------------------------------------------------------------------------------------

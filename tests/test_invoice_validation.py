@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -439,3 +440,115 @@ def test_an_invoice_settled_in_fortnox_leaves_the_review_list(sandboxes, store_e
                       assigned: "Projekt 1313 satt i Fortnox"}
     still = {item["givenNumber"] for item in json.loads(CliRunner().invoke(app, ["invoices", "flagged", "--json"]).output)}
     assert still == {item["givenNumber"] for item in listed} - {booked, cancelled, assigned}
+
+
+# ---------------------------------------------------------------------------------------------
+# Our company: the LEDGERFLOW_COMPANY_* settings, else Fortnox's company information (issue 15)
+
+COMPANY_SETTINGS = ("LEDGERFLOW_COMPANY_NAME", "LEDGERFLOW_COMPANY_ORG_NR", "LEDGERFLOW_COMPANY_VAT_NUMBER",
+                    "LEDGERFLOW_COMPANY_INVOICE_ADDRESS", "LEDGERFLOW_COMPANY_CONTACT_EMAIL")
+
+
+def complaints(graph: GraphSandbox) -> list[dict]:
+    return [m for m in graph.state.messages if m["subject"].startswith("Reklamation")]
+
+
+def signed_by(message: dict) -> tuple[str, str]:
+    """(company in the signature, org.nr under "Rätt uppgifter") of a complaint as the supplier reads it."""
+    text = re.sub(r"<[^>]+>", "\n", message["body"])
+    org_nr = re.search(r"Org\.nr: (\S+)", text)
+    lines = [line.strip() for line in text.rsplit("Med vänliga hälsningar", 1)[-1].splitlines() if line.strip()]
+    assert org_nr and lines, message["body"]
+    return lines[0], org_nr.group(1)
+
+
+def fortnox_requests(fortnox: FortnoxSandbox, route: str) -> int:
+    return httpx.get(f"{fortnox.url}/_sandbox/stats", timeout=10).json()["by_route"].get(route, 0)
+
+
+def test_a_fresh_setup_takes_our_company_from_fortnox(sandboxes, store_env: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """No LEDGERFLOW_COMPANY_* at all: name and org.nr come from GET /3/companyinformation, once a run."""
+    fortnox, graph = sandboxes
+    for name in COMPANY_SETTINGS:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("LEDGERFLOW_INVOICE_AUTO_REJECT", "true")
+    monkeypatch.setenv("LEDGERFLOW_INVOICE_ESCALATION_DAYS", "0")
+    company = fortnox.state.company_information
+    assert (company["CompanyName"], company["OrganizationNumber"]) == ("Ekbacken Bygg AB", "559138-1248")
+    httpx.post(f"{fortnox.url}/_sandbox/stats/reset", timeout=10)
+
+    summary = supplier_invoice_validation(tenant="acme")
+
+    assert fortnox_requests(fortnox, "GET /3/companyinformation") == 1
+    assert summary.auto_approved > 0  # the invoices are addressed to the company Fortnox named
+    sent = complaints(graph)
+    assert summary.complaints_sent == len(sent) > 0
+    assert {signed_by(m) for m in sent} == {("Ekbacken Bygg AB", "559138-1248")}
+
+    # The reviewer's complaint, from the command line, is signed the same way.
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(app, ["invoices", "flagged", "--json"]).output)
+    given = next(item["givenNumber"] for item in listed
+                 if fortnox.state.get("suppliers", remote(fortnox, item["givenNumber"])["SupplierNumber"])["Email"])
+    rejected = runner.invoke(app, ["invoices", "reject", given, "--reason", "Saknar projektnummer"])
+    assert rejected.exit_code == 0, rejected.output
+    assert signed_by(complaints(graph)[-1]) == ("Ekbacken Bygg AB", "559138-1248")
+    assert fortnox_requests(fortnox, "GET /3/companyinformation") == 2  # nothing cached between runs
+
+
+@pytest.mark.parametrize(("setting", "value", "expected"), [
+    ("LEDGERFLOW_COMPANY_NAME", "Ekbacken Bygg Aktiebolag", ("Ekbacken Bygg Aktiebolag", "559138-1248")),
+    ("LEDGERFLOW_COMPANY_ORG_NR", "556036-0793", ("Ekbacken Bygg AB", "556036-0793")),
+])
+def test_a_company_setting_overrides_fortnox_for_its_field_only(
+        sandboxes, store_env: str, monkeypatch: pytest.MonkeyPatch, setting: str, value: str,
+        expected: tuple[str, str]) -> None:
+    fortnox, graph = sandboxes
+    for name in COMPANY_SETTINGS:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv(setting, value)
+    monkeypatch.setenv("LEDGERFLOW_INVOICE_AUTO_REJECT", "true")
+    monkeypatch.setenv("LEDGERFLOW_INVOICE_ESCALATION_DAYS", "0")
+
+    summary = supplier_invoice_validation(tenant="acme")
+
+    sent = complaints(graph)
+    assert summary.complaints_sent == len(sent) > 0
+    assert {signed_by(m) for m in sent} == {expected}
+
+
+def test_with_both_settings_fortnox_is_not_asked(sandboxes, store_env: str) -> None:
+    fortnox, graph = sandboxes  # sandbox_company_env sets name and org.nr
+    httpx.post(f"{fortnox.url}/_sandbox/stats/reset", timeout=10)
+    supplier_invoice_validation(tenant="acme")
+    assert fortnox_requests(fortnox, "GET /3/companyinformation") == 0
+    assert fortnox_requests(fortnox, "GET /3/supplierinvoices") > 0
+
+
+def test_without_settings_or_fortnox_s_answer_the_run_fails_with_one_line(
+        sandboxes, store_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fortnox, _ = sandboxes
+    monkeypatch.delenv("LEDGERFLOW_COMPANY_NAME")
+    monkeypatch.delenv("LEDGERFLOW_COMPANY_ORG_NR")
+    monkeypatch.setenv("LEDGERFLOW_HTTP_ATTEMPTS", "2")
+    fortnox.state.company_information = {**fortnox.state.company_information, "CompanyName": ""}
+    with pytest.raises(ValueError, match=r"LEDGERFLOW_COMPANY_NAME and LEDGERFLOW_COMPANY_ORG_NR.*"
+                                         r"GET /3/companyinformation.*company information has no CompanyName$"):
+        supplier_invoice_validation(tenant="acme")
+    fortnox.state.add_rule(Rule("GET", "/3/companyinformation", {}, 403, 2000663, "Har inte behörighet för scope."))
+
+    with pytest.raises(ValueError, match=r"LEDGERFLOW_COMPANY_NAME and LEDGERFLOW_COMPANY_ORG_NR.*"
+                                         r"GET /3/companyinformation.*403 \(code 2000663\)"):
+        supplier_invoice_validation(tenant="acme")
+    assert fortnox_requests(fortnox, "GET /3/supplierinvoices") == 0  # nothing was looked at
+    assert reviews_by_status(store_env) == {}
+
+    fortnox.stop()  # Fortnox unreachable: the command says what to set, in one line
+    result = CliRunner().invoke(app, ["run", "invoice-validation", "--tenant", "acme"], env={"COLUMNS": "400"})
+
+    assert result.exit_code == 1
+    line, = result.output.strip().splitlines()
+    assert line.startswith("our company is unknown: set LEDGERFLOW_COMPANY_NAME and LEDGERFLOW_COMPANY_ORG_NR, "
+                           "or let Fortnox answer GET /3/companyinformation (scope companyinformation); Fortnox: ")
+    assert line.endswith("/3/companyinformation -> None: [Errno 111] Connection refused")

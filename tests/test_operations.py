@@ -21,7 +21,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import typer
-from prefect import flow
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
@@ -40,6 +39,7 @@ from models.tables import (
 )
 from tasks.metrics import api_usage, serve_metrics, store_registry
 from tasks.notify import MailChannel, Thresholds, WebhookChannel, dispatch, evaluate
+from tasks.runtime import flow
 from tasks.retention import ANONYMISED, Policy, apply_retention, plan_retention
 
 UTC = dt.UTC
@@ -242,13 +242,17 @@ def test_alert_check_emails_through_graph_and_posts_the_webhook_once(
     assert "1 call to fortnox failed for good" in mail["body"]
 
 
-@flow(name="ops_test_failing", on_failure=[notify_failure])
+@flow(name="ops_test_failing", on_failure=notify_failure)
 def failing(tenant: str | None = None) -> None:
     raise RuntimeError("Fortnox svarade 503")
 
 
-def test_a_failed_flow_run_is_announced_by_its_hook(store_env: str, receiver: Receiver,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("recorded", [False, True], ids=["local run", "Prefect run"])
+def test_a_failed_flow_run_is_announced_by_its_hook(store_env: str, receiver: Receiver, recorded: bool,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     request: pytest.FixtureRequest) -> None:
+    if recorded:
+        request.getfixturevalue("prefect_runs")
     monkeypatch.setenv("LEDGERFLOW_ALERT_WEBHOOK_URL", receiver.url)
     with pytest.raises(RuntimeError):
         failing(tenant="bygg")

@@ -202,15 +202,16 @@ def test_the_date_parameter_is_a_date_the_ui_picks_and_validation_checks() -> No
     from prefect.exceptions import ParameterTypeError
     from prefect.utilities.schema_tools import ValidationError, validate
 
-    schema = reconciliation.parameters.model_dump()
+    flow = reconciliation.prefect_flow  # what deployments and recorded runs use
+    schema = flow.parameters.model_dump()
     [day] = [s for s in schema["properties"]["date"]["anyOf"] if s.get("type") == "string"]
     assert day["format"] == "date"  # the UI's date picker
     validate({"kind": "daily", "date": "2026-03-14"}, schema, raise_on_error=True)
     with pytest.raises(ValidationError, match="date"):  # what the server does for a deployment's run
         validate({"kind": "daily", "date": "not-a-date"}, schema, raise_on_error=True)
-    assert reconciliation.validate_parameters({"kind": "daily", "date": "2026-03-14"})["date"] == dt.date(2026, 3, 14)
+    assert flow.validate_parameters({"kind": "daily", "date": "2026-03-14"})["date"] == dt.date(2026, 3, 14)
     with pytest.raises(ParameterTypeError, match="date"):
-        reconciliation.validate_parameters({"kind": "daily", "date": "not-a-date"})
+        flow.validate_parameters({"kind": "daily", "date": "not-a-date"})
     assert report_period("weekly", dt.date(2026, 3, 14)) == report_period("weekly", DAY)
 
 

@@ -37,7 +37,7 @@ def counts(url: str) -> dict[str, int]:
 
 
 def test_a_missing_folder_names_the_option_the_deployment_parameter_and_the_setting(
-    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A deployment's run says which parameter to change, not only the command's option (issue 15)."""
     monkeypatch.chdir(tmp_path)

@@ -20,11 +20,9 @@ import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-import pymupdf
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors import fortnox as fx
-from connectors import mupdf
 from connectors.graph_mail import Attachment, MailMessage, Recipient
 from models.invoice_review import Buyer, Check
 from models.projects import Project
@@ -135,7 +133,12 @@ _CSS = "body {font-family: sans-serif; font-size: 10pt;} h1 {font-size: 20pt;} h
 
 @functools.lru_cache(maxsize=8)
 def invoicing_guidelines(buyer: Buyer) -> bytes:
-    """The guidelines as a PDF (A4, real text). Made once per buyer and process: every complaint attaches it."""
+    """The guidelines as a PDF (A4, real text). Made once per buyer and process: every complaint attaches it.
+    PyMuPDF is imported here: the reviewer's list and decisions import this module and need no PDF."""
+    import pymupdf
+
+    from connectors import mupdf
+
     with mupdf.LOCK:
         story = pymupdf.Story(html=_guidelines_html(buyer), user_css=_CSS)
         buffer = io.BytesIO()

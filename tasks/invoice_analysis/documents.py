@@ -12,8 +12,7 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 
 from connectors.claude_invoice import ClaudeAuthError, ClaudeInvoiceError, ClaudeInvoiceReader
 from connectors.invoice_pdf import read_invoice
@@ -64,7 +63,7 @@ def no_document(name: str) -> Analysis:
     return Analysis(file=name, extraction=extraction, confidence=0, band="manual")
 
 
-@task(name="analyze-invoices", cache_policy=NO_CACHE)
+@task(name="analyze-invoices")
 def analyze_documents(
     documents: list[tuple[str, bytes | None]], reader: Reader, registry: Registry, buyer: Buyer,
     today: dt.date | None = None,

@@ -16,8 +16,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 
 from connectors import fortnox as fx
 from models.reviews import InvoiceSeen
@@ -79,7 +78,7 @@ def _connections(client: fx.FortnoxClient, invoices: list[InvoiceSeen]) -> dict[
     return connections
 
 
-@task(name="fetch-invoice-documents", cache_policy=NO_CACHE)
+@task(name="fetch-invoice-documents")
 def fetch_documents(client: fx.FortnoxClient, invoices: list[InvoiceSeen]) -> list[Incoming]:
     """Each invoice's PDF through its file connection and the archive, a few downloads in flight.
     An invoice without a connected file comes back without a PDF."""

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 from pydantic import BaseModel
 
 from connectors import fortnox as fx
@@ -213,7 +212,7 @@ def map_records(dataset: Dataset, records: list[fx.FortnoxRecord]) -> Mapped[tup
     return mapped
 
 
-@task(name="map-fortnox", cache_policy=NO_CACHE)
+@task(name="map-fortnox")
 def map_fortnox(dataset: Dataset, records: list[fx.FortnoxRecord]) -> Mapped[tuple[str, BaseModel]]:
     return map_records(dataset, records)
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 from pydantic import BaseModel
 
 from connectors.csv_files import clean_numbers
@@ -122,9 +121,9 @@ def _mapped(chunks: Iterator[SpelledRows], ids: list[str], frame: pd.DataFrame, 
         yield mapped
 
 
-@task(name="map-to-canonical", cache_policy=NO_CACHE)
+@task(name="map-to-canonical")
 def map_to_canonical(kind: ExportKind, frame: pd.DataFrame, workers: int | None = None, for_copy: bool = False
                      ) -> MappedStream:
-    """Prefect task around :func:`map_export`: it ends when the cleaned rows are handed to the
+    """The step around :func:`map_export`: it ends when the cleaned rows are handed to the
     validating processes; the load task takes the validated chunks as they come."""
     return map_export(kind, frame, workers, for_copy)

@@ -33,8 +33,7 @@ from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 from pydantic import BaseModel
 
 from connectors import fortnox as fx
@@ -359,7 +358,7 @@ def _totals(target: Target, period: Period | None, local_rows: list[dict[str, An
     return rows
 
 
-@task(name="compare-with-fortnox", cache_policy=NO_CACHE)
+@task(name="compare-with-fortnox")
 def compare_with_fortnox(database_url: str, client: fx.FortnoxClient, tenant: str, period: Period | None) -> Comparison:
     """Every target compared: the records dated in `period` (weekly), or all of them (`None`, monthly)."""
     totals: list[dict[str, Any]] = []
@@ -444,7 +443,7 @@ def drift(connection: sa.Connection, tenant: str, target: Target, records: Itera
     return sorted(rows, key=lambda r: (_sortable(r["remote_id"]), r["field"]))
 
 
-@task(name="detect-drift", cache_policy=NO_CACHE)
+@task(name="detect-drift")
 def detect_drift(database_url: str, tenant: str, target: Target, records: list[fx.FortnoxRecord],
                  since: dt.datetime | None) -> list[dict[str, Any]]:
     with open_store(database_url).connect() as connection:

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from tasks.runtime import task
 
 from models.audit import verify_chain
 from models.batches import verify_batches
@@ -273,13 +272,13 @@ def audit_chain(connection: sa.Connection, tenant: str) -> tuple[Section, Figure
     return section, figure
 
 
-@task(name="summarise-syncs", cache_policy=NO_CACHE)
+@task(name="summarise-syncs")
 def summarise_syncs(database_url: str, tenant: str, period: Period) -> SyncSummary:
     with open_store(database_url).connect() as connection:
         return sync_summary(connection, tenant, period)
 
 
-@task(name="audit-store", cache_policy=NO_CACHE)
+@task(name="audit-store")
 def audit_store(database_url: str, tenant: str, as_of: dt.datetime) -> tuple[Section, Section, Figure]:
     """The monthly audit's store-only part: backlog ageing and the audit chain."""
     with open_store(database_url).connect() as connection:

@@ -38,7 +38,8 @@ from connectors.sandbox.fortnox.shapes import is_date
 from connectors.sandbox.fortnox.state import STOCKHOLM, Faults, Record, Rule, SandboxState
 from connectors.sandbox.local_server import json_object
 
-ALL_SCOPES = "archive article connectfile customer invoice offer project salary supplier supplierinvoice"
+ALL_SCOPES = ("archive article companyinformation connectfile customer invoice offer project salary supplier "
+              "supplierinvoice")
 
 # ---------------------------------------------------------------------------------------------
 # Listing: filters, search, dates, sorting, paging
@@ -252,6 +253,21 @@ async def archive_endpoint(request: Request) -> Response:
         if content is None:
             raise ApiError(404, ARCHIVE_FILE_NOT_FOUND, "Kan inte hitta filen.")
         return Response(content, media_type="application/pdf")
+    except ApiError as error:
+        return error.response()
+
+
+async def company_information_endpoint(request: Request) -> Response:
+    """GET /3/companyinformation: the company whose database the token opens (schema
+    `fortnox_CompanyInfo`, scope `companyinformation`). Read only: other methods get 405, as resources do."""
+    state = _sandbox(request)
+    try:
+        _authorise(request, "companyinformation")
+        _apply_rules(request, state, None, b"")
+        if request.method != "GET":
+            raise _not_allowed()
+        with state.lock:
+            return fortnox_json({"CompanyInformation": dict(state.company_information)})
     except ApiError as error:
         return error.response()
 
@@ -512,6 +528,7 @@ def _routes() -> list[Route]:
     return [
         *routes,
         Route("/3/archive/{id}", archive_endpoint, methods=["GET"]),
+        Route("/3/companyinformation", company_information_endpoint, methods=every),
         Route("/3/{rest:path}", unknown_endpoint, methods=every),
         Route("/oauth-v1/auth", authorize_endpoint, methods=["GET"]),
         Route("/oauth-v1/token", token_endpoint, methods=["POST"]),

@@ -118,6 +118,19 @@ class _Seeder:
         return (self.today - dt.timedelta(days=days_ago)).isoformat()
 
 
+def _company_information(seeder: _Seeder) -> None:
+    """The builder itself, as GET /3/companyinformation shows it: the buyer every invoice is addressed to."""
+    street, postal = corpus.BUYER.invoice_address
+    zip_code, city = postal.rsplit(" ", 1)
+    seeder.state.company_information = {
+        "Address": street, "City": city, "CompanyName": corpus.BUYER.name, "CountryCode": "SE",
+        "DatabaseNumber": _rng(seeder.seed, "company").randrange(1_000_000, 2_000_000),
+        "OrganizationNumber": corpus.BUYER.org_nr,
+        "VisitAddress": street, "VisitCity": city, "VisitCountryCode": "SE", "VisitZipCode": zip_code,
+        "ZipCode": zip_code,
+    }
+
+
 def _projects(seeder: _Seeder, company: Company) -> None:
     for project in company.projects:
         seeder.add("projects", {
@@ -440,6 +453,7 @@ def populate(
     seeder = _Seeder(state, seed)
     with state.lock:
         state.seed = seed
+        _company_information(seeder)
         _projects(seeder, company)
         _employees(seeder, company)
         made_suppliers = _suppliers(seeder, suppliers)

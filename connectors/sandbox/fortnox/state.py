@@ -139,6 +139,7 @@ class SandboxState:
         self.retry_after = retry_after  # Retry-After on rate-limit 429s; Fortnox documents none
         self.project_editable_after_booking = project_editable_after_booking
         self.seed: int | None = None
+        self.company_information: Record = {}  # GET /3/companyinformation: the company this database belongs to
         self.tables: dict[str, Table] = {}
         self.archive: dict[str, ArchiveFile] = {}
         self.counters: Counter[str] = Counter()

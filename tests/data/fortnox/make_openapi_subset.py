@@ -30,6 +30,7 @@ PATHS = (
     "/3/supplierinvoicefileconnections",
     "/3/supplierinvoicefileconnections/{FileId}",
     "/3/archive/{id}",
+    "/3/companyinformation",
     "/3/projects",
     "/3/projects/{ProjectNumber}",
     "/3/suppliers",
