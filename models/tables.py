@@ -329,6 +329,21 @@ alerts = sa.Table(
 )
 
 
+# One rate limit per external token across processes and machines (models.rate_limits): each request
+# let through under a limiter key, from the moment it was granted until its answer arrived (null while
+# in flight). Rows older than the key's longest window are deleted as new ones are granted.
+rate_limit_grants = sa.Table(
+    "rate_limit_grants",
+    metadata,
+    _id(),
+    _tenant(indexed=False),
+    sa.Column("key", sa.String(300), nullable=False),  # the system and its address: one token of the tenant
+    sa.Column("granted_at", Timestamp, nullable=False),
+    sa.Column("answered_at", Timestamp),
+    sa.Index(None, "tenant_id", "key"),
+)
+
+
 # --------------------------------------------------------------------------- entities
 @dataclass(frozen=True)
 class Entity:
