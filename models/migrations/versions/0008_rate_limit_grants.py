@@ -22,8 +22,8 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('key', sa.String(length=300), nullable=False),
-    sa.Column('granted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('granted_at', sa.Double(), nullable=False),
+    sa.Column('answered_at', sa.Double(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rate_limit_grants'))
     )
     with op.batch_alter_table('rate_limit_grants', schema=None) as batch_op:
