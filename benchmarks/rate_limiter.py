@@ -23,24 +23,22 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
+from collections.abc import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import sqlalchemy as sa
+from stores import scratch_store  # benchmarks/stores.py (run as a script, this folder is on the path)
 
-import sqlalchemy as sa  # noqa: E402
-
-from benchmarks.stores import scratch_store  # noqa: E402
-from connectors.http import RateLimit, SlidingWindowLimiter, StoreLimiter  # noqa: E402
-from models.store import open_store  # noqa: E402
-from models.tables import rate_limit_grants  # noqa: E402
+from connectors.http import RateLimit, SlidingWindowLimiter, StoreLimiter
+from models.store import open_store
+from models.tables import rate_limit_grants
 
 HIGH = 10**9
 
 
-def _time_pairs(limiter: StoreLimiter | SlidingWindowLimiter, pairs: int, between=None) -> list[float]:  # type: ignore[no-untyped-def]
+def _time_pairs(limiter: StoreLimiter | SlidingWindowLimiter, pairs: int,
+                between: Callable[[], None] | None = None) -> list[float]:
     timings = []
     for _ in range(pairs):
         started = time.perf_counter()

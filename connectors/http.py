@@ -4,8 +4,9 @@ It owns what all of them share: connection reuse and timeouts, a bearer token th
 refreshed once when the server rejects it, a rate limiter shared by every thread, process and
 machine using the same token (its windows kept in the store), retries with backoff for what may
 pass (429, 5xx, timeouts, dropped connections) and typed errors for what will not (400, 403, 404,
-409, 422, and a 401 that a fresh token did not cure). Each request writes one log line without secrets; each error
-carries the request and every attempt, which is what a dead letter needs (seed 003 §6.2).
+409, 422, and a 401 that a fresh token did not cure). Each request writes one log line without
+secrets; each error carries the request and every attempt, which is what a dead letter needs
+(seed 003 §6.2).
 """
 
 from __future__ import annotations
@@ -332,13 +333,13 @@ class ApiClient:
     tokens: TokenSource | None
     limits: tuple[RateLimit, ...] = ()
     limiter_key: str | None = None
-    store: sa.Engine | None = None
-    tenant_id: str | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 30.0
     error_parser: ErrorParser = default_error
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
+    store: sa.Engine | None = None
+    tenant_id: str | None = None
 
     def __post_init__(self) -> None:
         self._http = httpx.Client(

@@ -255,8 +255,8 @@ def test_two_processes_on_one_token_at_fortnox_real_limit_meet_no_429(database_u
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_with_only_a_limiter_per_process_the_same_two_processes_exceed_the_limit(database_url: str,
-                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_with_only_a_limiter_per_process_the_same_two_processes_exceed_the_limit(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     stats = _two_flow_runs(database_url, "local", 25, monkeypatch)
     assert stats["requests"] == 50, stats
     assert stats["rate_limit_violations"] > 0, stats
