@@ -139,7 +139,8 @@ def test_the_store_limiter_fills_its_window_exactly_and_the_6th_waits_for_the_1s
 
 
 def test_grants_in_flight_in_another_process_block_until_answered_and_a_window_after(database_url: str) -> None:
-    other = StoreLimiter(create_engine(database_url), "acme", "fortnox:test", [RateLimit(2, 1.0)], in_flight_for=30)
+    elsewhere = create_engine(database_url)  # connections of their own, as another process has
+    other = StoreLimiter(elsewhere, "acme", "fortnox:test", [RateLimit(2, 1.0)], in_flight_for=30)
     mine = StoreLimiter(open_store(database_url), "acme", "fortnox:test", [RateLimit(2, 1.0)], in_flight_for=30)
     slow = [other.acquire(), other.acquire()]  # two requests in flight elsewhere fill the window
     granted = threading.Event()
@@ -152,16 +153,18 @@ def test_grants_in_flight_in_another_process_block_until_answered_and_a_window_a
     assert 0.9 < time.monotonic() - answered < 1.6
     waiter.join(5.0)
     other.release(slow[1])
+    elsewhere.dispose()
 
 
 def test_a_grant_left_in_flight_by_a_dead_process_stops_blocking_after_the_bound(database_url: str) -> None:
-    crashed = StoreLimiter(create_engine(database_url), "acme", "fortnox:test", [RateLimit(2, 10.0)],
-                           in_flight_for=0.5)
+    elsewhere = create_engine(database_url)
+    crashed = StoreLimiter(elsewhere, "acme", "fortnox:test", [RateLimit(2, 10.0)], in_flight_for=0.5)
     started = time.monotonic()
     crashed.acquire(), crashed.acquire()  # never answered
     limiter = StoreLimiter(open_store(database_url), "acme", "fortnox:test", [RateLimit(2, 10.0)], in_flight_for=0.5)
     limiter.release(limiter.acquire())
     assert 0.45 < time.monotonic() - started < 1.2  # not the 10 s window: the dead grants were given up
+    elsewhere.dispose()
 
 
 def test_other_keys_and_tenants_have_budgets_of_their_own_and_old_grants_are_deleted(database_url: str) -> None:
