@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python benchmarks/invoice_cycle.py --new 100
 	$(BIN)/python benchmarks/payment_matching.py --invoices 100000 --database postgres
 	$(BIN)/python benchmarks/reconciliation.py --database postgres
+	$(BIN)/python benchmarks/rate_limiter.py --pairs 2000
 
 clean:
 	rm -rf var

@@ -8,15 +8,14 @@ With an empty folder the flow does everything but ingest: settings, the store's
 
 Two figures:
 
-cold  the whole command a person or a scheduler runs, ``ledgerflow run workcloud-ingest
-      --dir EMPTY``, as a subprocess: interpreter and import start-up, Prefect's temporary
-      server, the flow run. PREFECT_HOME is a temp folder reused across the runs, so only the
-      first run pays for creating Prefect's database (and the ledgerflow SQLite store's
-      migration); that first run is reported on its own line, the median is over the others.
-      The command sends no flow-run heartbeats (no Prefect server is configured; see
-      ``flows/prefect_runtime.py``).
+cold  the whole command a person runs, ``ledgerflow run workcloud-ingest --dir EMPTY``, as a
+      subprocess: interpreter and import start-up and the flow run. No Prefect server is
+      configured, so the flow runs locally without Prefect (``tasks/runtime.py``); only the
+      first run pays for the ledgerflow SQLite store's migration; that first run is reported
+      on its own line, the median is over the others.
 warm  one process that has started ``prefect.testing.utilities.prefect_test_harness()`` once
-      calls ``workcloud_ingest(directory=EMPTY)`` repeatedly: the per-run bookkeeping alone.
+      calls ``workcloud_ingest(directory=EMPTY)`` repeatedly, recorded on it as a deployment's or
+      a ``ledgerflow server`` run is: Prefect's per-run bookkeeping alone.
       The first call (imports, first task registration) is reported on its own line. Timed
       twice: with Prefect's heartbeats, as a deployment on a server runs, and without, as an
       ad hoc command runs. The difference is the wait for the heartbeat thread at the end.

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
+import sqlalchemy as sa
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
@@ -317,7 +318,7 @@ SALARY = Resource("salarytransactions", "SalaryTransactions", "SalaryTransaction
 
 
 class FortnoxClient:
-    """Typed access to Fortnox. One client per tenant; its requests share the tenant's rate limiter."""
+    """Typed access to Fortnox. One client per tenant; its requests share the tenant's rate limit."""
 
     def __init__(self, api: ApiClient, page_size: int = PAGE_SIZE) -> None:
         self.api = api
@@ -333,12 +334,15 @@ class FortnoxClient:
         limits: tuple[RateLimit, ...] = LIMITS,
         transport: httpx.BaseTransport | None = None,
         page_size: int = PAGE_SIZE,
+        store: sa.Engine | None = None,
     ) -> FortnoxClient:
+        """With `store` (the engine of ``models.store``), the token's rate limit is shared with every
+        process and machine using that store; without, with this process's other clients of the tenant."""
         return cls(
             ApiClient(
                 system="fortnox", base_url=base_url.rstrip("/") + "/", tokens=tokens, limits=limits,
-                limiter_key=f"fortnox:{tenant_id}:{base_url}", retry=retry or RetryPolicy(), error_parser=parse_error,
-                transport=transport,
+                limiter_key=f"fortnox:{tenant_id}:{base_url}", store=store, tenant_id=tenant_id,
+                retry=retry or RetryPolicy(), error_parser=parse_error, transport=transport,
             ),
             page_size,
         )

@@ -1,11 +1,12 @@
 """The HTTP client every external system's connector is built on.
 
 It owns what all of them share: connection reuse and timeouts, a bearer token that is
-refreshed once when the server rejects it, a rate limiter shared by every thread using the
-same token, retries with backoff for what may pass (429, 5xx, timeouts, dropped
-connections) and typed errors for what will not (400, 403, 404, 409, 422, and a 401 that a
-fresh token did not cure). Each request writes one log line without secrets; each error
-carries the request and every attempt, which is what a dead letter needs (seed 003 §6.2).
+refreshed once when the server rejects it, a rate limiter shared by every thread, process and
+machine using the same token (its windows kept in the store), retries with backoff for what may
+pass (429, 5xx, timeouts, dropped connections) and typed errors for what will not (400, 403, 404,
+409, 422, and a 401 that a fresh token did not cure). Each request writes one log line without
+secrets; each error carries the request and every attempt, which is what a dead letter needs
+(seed 003 §6.2).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import httpx
+import sqlalchemy as sa
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from models.bookkeeping import DeadLetter
+from models.rate_limits import Grants
 
 logger = logging.getLogger("ledgerflow.http")
 
@@ -32,6 +35,10 @@ logger = logging.getLogger("ledgerflow.http")
 # how the metrics count this process's API calls (``tasks.metrics.api_usage``).
 RequestObserver = Callable[[str, "int | None", float], None]
 request_observers: list[RequestObserver] = []
+
+# A request still unanswered this long after its timeout came from a process that died (or whose
+# machine did): its place in the shared windows is given up.
+IN_FLIGHT_MARGIN = 60.0
 
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 422})
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -55,6 +62,39 @@ class Slot:
         self.at: float | None = None
 
 
+def wait_needed(limits: Iterable[RateLimit], now: float, answered: Iterable[float], in_flight: int,
+                poll: float) -> float:
+    """How long a request must wait at `now` until it fits in every window (0: it may go now).
+
+    `answered` holds when each earlier request's answer arrived, `in_flight` counts those let through
+    and not yet answered: a request in flight takes its place as if answered now, and keeps taking
+    it until its answer dates it. When a window is full, the place that frees first is the oldest
+    of the newest `requests` in it; if they are all in flight, no one knows when that will be, so
+    look again after `poll`. The one arithmetic of both limiters below.
+    """
+    times = sorted(answered)
+    wait = 0.0
+    for limit in limits:
+        inside = [t for t in times if now - t < limit.seconds]
+        if len(inside) + in_flight < limit.requests:
+            continue
+        if in_flight >= limit.requests:
+            wait = max(wait, poll)
+        else:
+            wait = max(wait, inside[len(inside) + in_flight - limit.requests] + limit.seconds - now)
+    return wait
+
+
+class RateLimiter(Protocol):
+    """Lets a request through when it fits in every window; :meth:`release` dates it by its answer."""
+
+    limits: tuple[RateLimit, ...]
+
+    def acquire(self) -> Any: ...
+
+    def release(self, grant: Any) -> None: ...
+
+
 class SlidingWindowLimiter:
     """Blocks a caller until a request fits in every window; safe to share between threads.
 
@@ -64,6 +104,8 @@ class SlidingWindowLimiter:
     request that waited for a thread or a connection reach the server inside the next
     request's window, which Fortnox answers with 429 (seen in the 10,000-invoice benchmark on
     a busy machine: 26 requests in one 5-second window).
+
+    It counts this process's requests only; :class:`StoreLimiter` counts every process's.
     """
 
     POLL = 0.05  # how soon to look again while a request that blocks the window is in flight
@@ -83,14 +125,8 @@ class SlidingWindowLimiter:
     def _wait_needed(self, now: float) -> float:
         while self._slots and self._slots[0].at is not None and now - self._slots[0].at >= self._longest:
             self._slots.popleft()
-        wait = 0.0
-        for limit in self.limits:
-            times = sorted(now if s.at is None else s.at for s in self._slots if s.at is None or now - s.at < limit.seconds)
-            if len(times) >= limit.requests:
-                oldest_needed = times[-limit.requests]
-                in_flight = oldest_needed == now and any(s.at is None for s in self._slots)
-                wait = max(wait, self.POLL if in_flight else oldest_needed + limit.seconds - now)
-        return wait
+        answered = [s.at for s in self._slots if s.at is not None]
+        return wait_needed(self.limits, now, answered, len(self._slots) - len(answered), self.POLL)
 
     def acquire(self) -> Slot:
         """Wait for a place in every window; give it back to :meth:`release` when the answer is in."""
@@ -107,6 +143,53 @@ class SlidingWindowLimiter:
     def release(self, slot: Slot) -> None:
         with self._lock:
             slot.at = self._clock()
+
+
+class StoreLimiter:
+    """The same windows kept in the store, so every process and machine using the token shares them.
+
+    Each request is a grant in ``rate_limit_grants`` (``models.rate_limits``), taken in one short
+    transaction serialised per key, with the arithmetic of :func:`wait_needed` on the database's
+    clock (PostgreSQL) or this machine's (SQLite). A grant unanswered after `in_flight_for` seconds
+    (a process that died mid-request) stops counting. If the store fails while a request is being
+    dated, the answer matters more: the grant stays in flight until that bound, which errs on the
+    safe side.
+    """
+
+    POLL = SlidingWindowLimiter.POLL
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        tenant_id: str,
+        key: str,
+        limits: Iterable[RateLimit],
+        in_flight_for: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limits = tuple(limits)
+        self.in_flight_for = in_flight_for
+        self._grants = Grants(engine, tenant_id, key)
+        self._sleep = sleep
+        self._longest = max((limit.seconds for limit in self.limits), default=0.0)
+
+    def _wait(self, now: float, answered: list[float], in_flight: int) -> float:
+        return wait_needed(self.limits, now, answered, in_flight, self.POLL)
+
+    def acquire(self) -> str:
+        """Wait for a place in every window; give the grant to :meth:`release` when the answer is in."""
+        while True:
+            grant, wait = self._grants.take(self._wait, self._longest, self.in_flight_for)
+            if grant is not None:
+                return grant
+            self._sleep(wait)
+
+    def release(self, grant: str) -> None:
+        try:
+            self._grants.answer(grant)
+        except sa.exc.SQLAlchemyError as error:
+            logger.warning("rate-limit grant %s could not be dated (%s); it counts as in flight for %.0f s",
+                           grant, error, self.in_flight_for)
 
 
 _limiters: dict[tuple[str, tuple[RateLimit, ...]], SlidingWindowLimiter] = {}
@@ -239,7 +322,10 @@ def _retry_after(response: httpx.Response | None) -> float | None:
 class ApiClient:
     """A client for one system and tenant.
 
-    `limits` are per token; every ApiClient built with the same `limiter_key` shares one limiter.
+    `limits` are per token. With a `store` (the engine of ``models.store``) and the `tenant_id`, the
+    windows are kept in the store under `limiter_key`, so every client of that key in every process
+    and machine shares them; without one, every ApiClient of this process built with the same
+    `limiter_key` shares one limiter.
     """
 
     system: str
@@ -252,6 +338,8 @@ class ApiClient:
     error_parser: ErrorParser = default_error
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
+    store: sa.Engine | None = None
+    tenant_id: str | None = None
 
     def __post_init__(self) -> None:
         self._http = httpx.Client(
@@ -260,7 +348,15 @@ class ApiClient:
             transport=self.transport,
             headers={"Accept": "application/json"},
         )
-        self._limiter = shared_limiter(self.limiter_key or f"{self.system}:{self.base_url}", self.limits) if self.limits else None
+        key = self.limiter_key or f"{self.system}:{self.base_url}"
+        self._limiter: RateLimiter | None = None
+        if self.limits and self.store is not None:
+            if self.tenant_id is None:
+                raise ValueError("a rate limiter kept in the store needs the tenant_id")
+            self._limiter = StoreLimiter(self.store, self.tenant_id, key, self.limits,
+                                         in_flight_for=self.timeout + IN_FLIGHT_MARGIN)
+        elif self.limits:
+            self._limiter = shared_limiter(key, self.limits)
         self.requests_made = 0
 
     def close(self) -> None:
@@ -338,7 +434,7 @@ class ApiClient:
         token = self.tokens.token() if self.tokens is not None else None
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        slot = self._limiter.acquire() if self._limiter is not None else None
+        grant = self._limiter.acquire() if self._limiter is not None else None
         started = time.monotonic()
         attempt_number = len(attempts) + 1
         at = dt.datetime.now(dt.UTC).isoformat()
@@ -350,8 +446,8 @@ class ApiClient:
             self._log(method, path, None, started, attempt_number, type(error).__name__)
             raise _Retry(None, error) from error
         finally:
-            if slot is not None:
-                self._limiter.release(slot)  # type: ignore[union-attr]
+            if grant is not None:
+                self._limiter.release(grant)  # type: ignore[union-attr]
         body: Any = None
         if not response.is_success:
             try:

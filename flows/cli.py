@@ -31,7 +31,9 @@ from flows.cli_server import server_app  # noqa: E402
 from flows.console import console  # noqa: E402
 from flows.serve import serve_command  # noqa: E402
 
-app = typer.Typer(help="ledgerflow: Nordic finance data pipelines on Prefect.", no_args_is_help=True)
+# No --install-completion: typer builds its value adapter with pydantic on every command, --help included.
+app = typer.Typer(help="ledgerflow: Nordic finance data pipelines on Prefect.", no_args_is_help=True,
+                  add_completion=False)
 db_app = typer.Typer(help="The store: migrations and status.", no_args_is_help=True)
 run_app = typer.Typer(help="Run a flow now (recorded on the Prefect server if one is up, see `server`).",
                       no_args_is_help=True)

@@ -107,7 +107,6 @@ def flagged_command(
 ) -> None:
     """The invoices waiting for a decision, most urgent first (due date, then the least sure)."""
     from flows import reviews
-    from flows.review_api import flagged_item
     from models.types import swedish_amount
 
     if status not in reviews.STATUSES or (confidence and confidence not in reviews.BANDS):
@@ -115,6 +114,8 @@ def flagged_command(
     settings = load_settings()
     found = reviews.list_flagged(settings, tenant or settings.tenant, status, confidence)  # type: ignore[arg-type]
     if as_json:
+        from flows.review_api import flagged_item  # the API's own JSON (it imports FastAPI)
+
         print(json.dumps([flagged_item(r) for r in found], ensure_ascii=False))
         return
     table = Table("löpnr", "leverantör", "fakturanr", "belopp", "förfaller", "konf.", "förslag", "alternativ",

@@ -48,7 +48,8 @@ class FortnoxEndpoints:
 
 
 def fortnox_client(settings: Settings, engine: sa.Engine, tenant_id: str) -> fx.FortnoxClient:
-    """A client for the tenant's Fortnox, with tokens renewed through the store."""
+    """A client for the tenant's Fortnox, with tokens renewed through the store and its rate limit kept
+    there, so every process and machine calling the tenant's token shares one budget."""
     cipher = settings.cipher()
     with engine.connect() as connection:
         stored = integrations.load(connection, cipher, tenant_id, "fortnox")
@@ -56,7 +57,7 @@ def fortnox_client(settings: Settings, engine: sa.Engine, tenant_id: str) -> fx.
     tokens = StoredTokenSource(engine, cipher, tenant_id, "fortnox", endpoints.oauth)
     retry = RetryPolicy(attempts=settings.http_attempts, initial=settings.http_backoff_seconds)
     return fx.FortnoxClient.for_tenant(tenant_id, tokens, endpoints.api_url, retry, endpoints.limits,
-                                       page_size=endpoints.page_size)
+                                       page_size=endpoints.page_size, store=engine)
 
 
 COMPANY_SOURCE = ("set LEDGERFLOW_COMPANY_NAME and LEDGERFLOW_COMPANY_ORG_NR, or let Fortnox answer "

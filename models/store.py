@@ -102,6 +102,12 @@ def _close_sqlite_stores() -> None:
             pass
 
 
+def serialises_writers(engine: sa.Engine) -> bool:
+    """Whether a transaction on `engine` can rely on no other writer running beside it until it ends:
+    always on PostgreSQL (with its own locks), on SQLite only through :func:`create_engine`'s BEGIN IMMEDIATE."""
+    return engine.dialect.name != "sqlite" or sa.event.contains(engine, "begin", _sqlite_begin)
+
+
 def create_engine(url: str) -> sa.Engine:
     """An engine for `url`; SQLite files get their folder created and safe locking, and are
     checkpointed when the process ends (see `checkpoint`)."""

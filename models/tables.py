@@ -329,6 +329,23 @@ alerts = sa.Table(
 )
 
 
+# One rate limit per external token across processes and machines (models.rate_limits): each request
+# let through under a limiter key, from the moment it was granted until its answer arrived (null while
+# in flight). Rows older than the key's longest window are deleted as new ones are granted. The times
+# are seconds since the Unix epoch on the store's clock: every request reads up to a minute's worth of
+# them (300 for Fortnox), and numbers cost nothing to read where timestamps cost milliseconds.
+rate_limit_grants = sa.Table(
+    "rate_limit_grants",
+    metadata,
+    _id(),
+    _tenant(indexed=False),
+    sa.Column("key", sa.String(300), nullable=False),  # the system and its address: one token of the tenant
+    sa.Column("granted_at", sa.Double, nullable=False),
+    sa.Column("answered_at", sa.Double),
+    sa.Index(None, "tenant_id", "key"),
+)
+
+
 # --------------------------------------------------------------------------- entities
 @dataclass(frozen=True)
 class Entity:

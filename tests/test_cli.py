@@ -27,10 +27,10 @@ def test_db_upgrade_and_status_on_a_fresh_store(database_url: str, monkeypatch: 
     upgrade = runner.invoke(app, ["db", "upgrade"])
     status = runner.invoke(app, ["db", "status"])
     assert upgrade.exit_code == 0, upgrade.output
-    assert "0007 -> 0007" in upgrade.output
+    assert "0008 -> 0008" in upgrade.output
     assert status.exit_code == 0, status.output
-    assert "@ 0007" in status.output.replace("\n", "")
-    assert "33 tables, all empty" in status.output
+    assert "@ 0008" in status.output.replace("\n", "")
+    assert "34 tables, all empty" in status.output
 
 
 def test_sandbox_writes_three_exports(tmp_path) -> None:  # type: ignore[no-untyped-def]
