@@ -26,8 +26,7 @@ import logging
 import os
 import sys
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
@@ -60,7 +59,6 @@ class _LocalRun:
 
 
 _local_run: contextvars.ContextVar[_LocalRun | None] = contextvars.ContextVar("ledgerflow_local_run", default=None)
-_forced: contextvars.ContextVar[bool | None] = contextvars.ContextVar("ledgerflow_recording", default=None)
 
 
 def _in_prefect_run() -> bool:
@@ -76,8 +74,6 @@ def recording() -> bool:
     """Whether a flow called now runs on Prefect (see the module docstring)."""
     if _in_prefect_run():
         return True
-    if (forced := _forced.get()) is not None:
-        return forced
     if "prefect.settings" in sys.modules:  # e.g. a test harness that set the API in Prefect's settings
         from prefect.settings import get_current_settings
 
@@ -96,15 +92,6 @@ def record_ad_hoc_runs(api_url: str) -> None:
     _ad_hoc = True
 
 
-@contextmanager
-def recorded(on: bool = True) -> Iterator[None]:
-    """Within the block, flows run on Prefect (`on`) or locally, whatever is configured."""
-    token = _forced.set(on)
-    try:
-        yield
-    finally:
-        _forced.reset(token)
-
 
 class Step(Generic[P, R]):
     """A step of a flow: a Prefect task inside a Prefect flow run, a plain call outside one."""
@@ -116,8 +103,9 @@ class Step(Generic[P, R]):
     @functools.cached_property
     def prefect_task(self) -> Task[P, R]:
         from prefect import task as prefect_task
-        
-        return prefect_task(self.fn, name=self.name)
+        from prefect.cache_policies import NO_CACHE
+
+        return prefect_task(self.fn, name=self.name, cache_policy=NO_CACHE)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if not _in_prefect_run():

@@ -104,19 +104,20 @@ def _busy(seconds: float) -> subprocess.Popen[bytes]:
 
 
 def test_a_flow_command_completes_on_a_machine_kept_busy(tmp_path: Path) -> None:
-    """Four CPU-bound processes on two cores: the import is slower, and still completes (before, the
-    command's temporary Prefect server could time out starting)."""
+    """Four CPU-bound processes on two cores: the WorkCloud ingest is slower, and still completes
+    (before, the command's temporary Prefect server could time out starting)."""
+    (tmp_path / "exports").mkdir()
     hogs = [_busy(900) for _ in range(4)]
     try:
-        result = _ledgerflow("bank-import", str(BANK_FILE), "--json", cwd=tmp_path, timeout=800,
-                             LEDGERFLOW_DATABASE_URL=f"sqlite:///{tmp_path / 'store.db'}")
+        result = _ledgerflow("run", "workcloud-ingest", "--dir", str(tmp_path / "exports"), cwd=tmp_path,
+                             timeout=800, LEDGERFLOW_DATABASE_URL=f"sqlite:///{tmp_path / 'store.db'}")
         still_busy = [hog.poll() is None for hog in hogs]
     finally:
         for hog in hogs:
             hog.kill()
             hog.wait()
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["imported"] == 4
+    assert "no exports (*.csv, *.txt) in the folder" in result.stdout
     assert still_busy == [True] * 4  # the whole command ran on the busy machine
 
 
@@ -148,22 +149,24 @@ def test_the_local_server_records_the_runs_of_commands_while_it_is_up(tmp_path: 
         again = _ledgerflow("server", "start", "--port", str(port), cwd=tmp_path)
         assert again.returncode == 0 and "already running" in again.stdout
 
-        imported = _ledgerflow("bank-import", str(BANK_FILE), "--json", cwd=tmp_path, LEDGERFLOW_DATABASE_URL=store)
-        assert imported.returncode == 0, imported.stderr
-        assert json.loads(imported.stdout)["imported"] == 4
+        exports = tmp_path / "exports"
+        exports.mkdir()
+        ingested = _ledgerflow("run", "workcloud-ingest", "--dir", str(exports), cwd=tmp_path,
+                               LEDGERFLOW_DATABASE_URL=store)
+        assert ingested.returncode == 0, ingested.stderr
 
-        runs = _api(api, "/flow_runs/filter", {"flows": {"name": {"any_": ["bank_import"]}}})
-        assert [(run["state_type"], run["parameters"]["paths"]) for run in runs] == [("COMPLETED", [str(BANK_FILE)])]
+        runs = _api(api, "/flow_runs/filter", {"flows": {"name": {"any_": ["workcloud_ingest"]}}})
+        assert [(run["state_type"], run["parameters"]["directory"]) for run in runs] == [("COMPLETED", str(exports))]
         tasks = _api(api, "/task_runs/filter", {"flow_runs": {"id": {"any_": [runs[0]["id"]]}}})
-        assert sorted(task["name"].rsplit("-", 1)[0] for task in tasks) == ["load-bank-statement", "read-bank-statement"]
+        assert [task["name"].rsplit("-", 1)[0] for task in tasks] == ["read-workcloud-exports"]
         artifacts = _api(api, "/artifacts/filter", {"flow_runs": {"id": {"any_": [runs[0]["id"]]}}})
-        assert {artifact["type"] for artifact in artifacts} == {"markdown", "progress"}
+        assert [(artifact["type"], artifact["key"]) for artifact in artifacts] == [("table", "workcloud-ingest-demo")]
     finally:
         stopped = _ledgerflow("server", "stop", cwd=tmp_path)
     assert stopped.returncode == 0 and "stopped the Prefect server" in stopped.stdout
-    after = _ledgerflow("bank-import", str(BANK_FILE), "--json", cwd=tmp_path, LEDGERFLOW_DATABASE_URL=store)
-    assert after.returncode == 0, after.stderr
-    assert json.loads(after.stdout)["duplicates"] == 4  # ran locally, as before the server
+    after = _ledgerflow("run", "workcloud-ingest", "--dir", str(tmp_path / "exports"), cwd=tmp_path,
+                        LEDGERFLOW_DATABASE_URL=store)
+    assert after.returncode == 0, after.stderr  # runs locally again, with no server to record on
 
 
 def _in_task_run() -> bool:
@@ -178,18 +181,23 @@ def _in_task_run() -> bool:
 def test_a_step_is_a_task_run_only_inside_a_recorded_flow_run(recorded: bool, request: pytest.FixtureRequest) -> None:
     from tasks.runtime import flow, run_id, task
 
+    calls: list[list[int]] = []
+
     @task(name="double")
     def double(values: list[int]) -> tuple[list[int], bool]:
+        calls.append(values)
         return [2 * v for v in values], _in_task_run()
 
     @flow(name="runtime_test")
     def doubling(values: list[int]) -> tuple[list[int], bool, str | None]:
         doubled, as_task_run = double(values)
+        again, _ = double(values)  # the same input twice: steps read and write the store, never cached
+        assert again == doubled
         return doubled, as_task_run, run_id()
 
     if recorded:
         request.getfixturevalue("prefect_runs")
     values, as_task_run, run = doubling([1, 2, 3])
-    assert (values, as_task_run) == ([2, 4, 6], recorded)
+    assert (values, as_task_run, len(calls)) == ([2, 4, 6], recorded, 2)
     assert run is not None and len(run) == 36
     assert double([5]) == ([10], False)  # outside any flow: a plain call
