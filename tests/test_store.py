@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from models.store import current_revision, head_revision, open_store
+from models.store import SCHEMA_REVISION, current_revision, head_revision, open_store
 from models.tables import ENTITIES, metadata
 
 
@@ -21,6 +21,10 @@ def test_migrations_create_exactly_the_tables_the_code_defines(database_url: str
         diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
     assert diff == []
     assert current_revision(engine) == head_revision()
+
+
+def test_the_schema_revision_every_command_checks_is_alembic_head() -> None:
+    assert SCHEMA_REVISION == head_revision()  # a new migration moves SCHEMA_REVISION (models/store.py) with it
 
 
 def test_every_table_has_a_tenant_id() -> None:
