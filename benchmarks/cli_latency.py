@@ -142,8 +142,10 @@ def main() -> None:
             large = write_swedbank_company(work / "swedbank-100000.csv", 100_000)
             prepare = postgres_store()
             try:
+                large_env = {**env, "LEDGERFLOW_BANK_MAX_FILE_MB": "64"}  # 14 MB, over seed 004's 10 MB default
                 results.append(("bank-import 100,000 rows, PostgreSQL",
-                                timed([*CLI, "bank-import", str(large)], env, work, prepare, options.runs), "≤ 8 s"))
+                                timed([*CLI, "bank-import", str(large)], large_env, work, prepare, options.runs),
+                                "≤ 8 s"))
             finally:
                 drop_schemas(prepare)
         if "workcloud" in chosen:
