@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python benchmarks/payment_matching.py --invoices 100000 --database postgres
 	$(BIN)/python benchmarks/reconciliation.py --database postgres
 	$(BIN)/python benchmarks/rate_limiter.py --pairs 2000
+	$(BIN)/python benchmarks/cli_latency.py
 
 clean:
 	rm -rf var
