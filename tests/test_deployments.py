@@ -1,4 +1,5 @@
-"""prefect.yaml against a real Prefect server: every deployment, its schedule and typed parameters, one run.
+"""prefect.yaml against a real Prefect server: every deployment, its schedule and typed parameters, one run,
+and two workers whose runs share one tenant's Fortnox rate limit through the store.
 
 One `prefect server start` on 127.0.0.1 (its own PREFECT_HOME and SQLite, analytics off) serves the
 whole module. The CLI is used exactly as docs/deployments.md tells people to: `prefect work-pool
