@@ -1,4 +1,5 @@
-"""prefect.yaml against a real Prefect server: every deployment, its schedule and typed parameters, one run.
+"""prefect.yaml against a real Prefect server: every deployment, its schedule and typed parameters, one run,
+and two workers whose runs share one tenant's Fortnox rate limit through the store.
 
 One `prefect server start` on 127.0.0.1 (its own PREFECT_HOME and SQLite, analytics off) serves the
 whole module. The CLI is used exactly as docs/deployments.md tells people to: `prefect work-pool
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -304,6 +306,131 @@ def test_a_triggered_run_completes_on_a_process_worker(
     finally:
         for process in processes:
             _stop(process)
+
+
+# --------------------------------------------------------------------------- one Fortnox budget, two workers
+SYNC_TIMEOUT = 120
+
+
+def _flow_run_window(run: dict[str, Any]) -> tuple[dt.datetime, dt.datetime]:
+    return dt.datetime.fromisoformat(run["start_time"]), dt.datetime.fromisoformat(run["end_time"])
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_process_workers_syncing_one_tenant_at_fortnox_real_limit_meet_no_429(
+    prefect_server: PrefectServer, deployed: dict[str, dict[str, Any]], database_url: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 15: two `prefect worker start` processes each run an import sync of one tenant at the same
+    time, against a Fortnox sandbox at the real 25 requests per 5 s per token. Their flow runs are
+    processes of their own that share only the store (PostgreSQL), where the limiter keeps the
+    token's windows: the sandbox sees no request over the limit and no 429, and every request once."""
+    from connectors.sandbox.fortnox import FortnoxSandbox
+    from flows.connections import connect_fortnox, sandbox_code, sandbox_endpoints
+    from flows.settings import Settings
+    from models.secrets import SecretCipher
+    from models.store import open_store
+    from models.tables import sync_logs
+
+    started = time.monotonic()
+    key = SecretCipher.new_key()
+    monkeypatch.setenv("LEDGERFLOW_ENCRYPTION_KEY", key)
+    settings = Settings()
+    deployment = deployed["import-sync-hourly"]
+    for name in EXPECTED:  # the workers get these runs only (pausing deletes the auto-scheduled ones)
+        if EXPECTED[name][1] is not None:
+            prefect_server.post(f"/deployments/{deployed[name]['id']}/pause_deployment", {})
+    # prefect.yaml holds the hourly sync to one run at a time (concurrency_limit 1), so two of its runs
+    # never overlap in production. Lifted to 2 for this test, they stand for any two processes calling
+    # the tenant's token at once (the sync beside the invoice validation, or beside an ad hoc run).
+    assert deployment["global_concurrency_limit"]["limit"] == 1
+    httpx.patch(f"{prefect_server.api_url}/deployments/{deployment['id']}", json={"concurrency_limit": 2},
+                timeout=10).raise_for_status()
+    assert prefect_server.get(f"/deployments/{deployment['id']}")["global_concurrency_limit"]["limit"] == 2
+    # 40 supplier invoices and 40 invoices, each fetched whole after its list: 41 requests a sync, more
+    # than one window's 25, so two syncs each held to 25 per 5 s by a limiter of its own would send 50.
+    sandbox = FortnoxSandbox(seed=7, supplier_invoices=40, invoices=40)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        sandbox.start()
+        sandbox.state.rate_limit = 25  # Fortnox's real limit (per sliding 5 s, per access token)
+        connect_fortnox(settings, open_store(database_url), "acme",
+                        sandbox_code(sandbox.url, settings.fortnox_redirect_uri), sandbox_endpoints(sandbox.url))
+        counts = sandbox.state.counts()
+        datasets = {"supplier_invoices": ("supplierinvoices", "supplier_invoice"), "invoices": ("invoices", "invoice")}
+        # One work queue per worker, so each takes exactly one run: two workers polling one queue race
+        # for both runs, and the first to claim them runs both (each in a process of its own).
+        runs = {}
+        for dataset in datasets:
+            run = prefect_server.post(f"/deployments/{deployment['id']}/create_flow_run", {
+                "parameters": {"tenant": "acme", "datasets": [dataset]}, "work_queue_name": f"sync-{dataset}"})
+            assert run["work_queue_name"] == f"sync-{dataset}"
+            assert run["parameters"] == {"system": "fortnox", "tenant": "acme", "datasets": [dataset]}
+            runs[dataset] = run
+        sandbox.state.reset_stats()  # the OAuth exchange above is not the syncs'
+
+        env = {**prefect_server.env, "PYTHONPATH": str(ROOT), "LEDGERFLOW_DATABASE_URL": database_url,
+               "LEDGERFLOW_ENCRYPTION_KEY": key, "LEDGERFLOW_TENANT": "acme"}
+        logs = {dataset: tmp_path / f"worker-{dataset}.log" for dataset in datasets}
+        for dataset in datasets:  # both at once
+            with logs[dataset].open("wb") as out:
+                processes.append(subprocess.Popen(
+                    [PREFECT, "worker", "start", "--pool", "ledgerflow", "--work-queue", f"sync-{dataset}",
+                     "--run-once"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, start_new_session=True))
+        deadline = time.monotonic() + SYNC_TIMEOUT
+        for worker in processes:
+            try:
+                worker.wait(timeout=max(deadline - time.monotonic(), 1))
+            except subprocess.TimeoutExpired:
+                states = {d: (prefect_server.get(f"/flow_runs/{r['id']}")["state"] or {}).get("type")
+                          for d, r in runs.items()}
+                pytest.fail(f"the workers did not finish in {SYNC_TIMEOUT} s (runs {states}):\n"
+                            + "\n".join(f"{d}:\n{_tail(log)}" for d, log in logs.items()))
+        finals = {dataset: prefect_server.get(f"/flow_runs/{run['id']}") for dataset, run in runs.items()}
+        for dataset, final in finals.items():
+            assert final["state"]["type"] == "COMPLETED", f"{dataset}: {final['state']}\n{_tail(logs[dataset], 80)}"
+        assert [worker.returncode for worker in processes] == [0, 0], {d: _tail(log) for d, log in logs.items()}
+        stats = sandbox.state.stats()
+    finally:
+        for process in processes:
+            _stop(process)
+        sandbox.stop()
+        httpx.patch(f"{prefect_server.api_url}/deployments/{deployment['id']}", json={"concurrency_limit": 1},
+                    timeout=10).raise_for_status()
+
+    # Two workers, two flow-run processes, at the same time.
+    windows = {dataset: _flow_run_window(final) for dataset, final in finals.items()}
+    overlap = (min(end for _, end in windows.values()) - max(start for start, _ in windows.values())).total_seconds()
+    assert overlap > 0, windows
+    assert len({final["infrastructure_pid"] for final in finals.values()}) == 2
+    for dataset, other in (("supplier_invoices", "invoices"), ("invoices", "supplier_invoices")):
+        worker_log = logs[dataset].read_text(errors="replace")  # each worker ran its own run, not the other's
+        assert runs[dataset]["id"] in worker_log and runs[other]["id"] not in worker_log, worker_log[-3000:]
+
+    # What the sandbox received: every request once, none over the limit, so no 429 and no retry.
+    expected = {}
+    for table, _ in datasets.values():
+        expected[f"GET /3/{table}"] = 1  # one page of up to 500: the list of what changed
+        expected[f"GET /3/{table}/{{id}}"] = counts[table]  # then each record whole
+    total = sum(expected.values())
+    assert total == 82
+    assert stats["by_route"] == expected, stats
+    assert stats["by_status"] == {"200": total}, stats
+    assert stats["rate_limit_violations"] == 0, stats
+    assert stats["max_requests_in_5s_window"] <= 25, stats
+    assert stats["requests"] == total
+
+    # And each flow run's own account of it, in its sync log line.
+    with open_store(database_url).connect() as connection:
+        lines = {row.flow_run_id: row for row in connection.execute(sa.select(sync_logs))}
+    for dataset, (table, entity) in datasets.items():
+        line = lines[runs[dataset]["id"]]
+        assert line.data_type == entity and line.status in ("success", "partial"), line  # partial: GX held some back
+        assert line.details["listed"] == line.details["inserted"] + line.details["quarantined"] == counts[table]
+        assert line.details["api"]["fortnox"]["requests"] == {"200": counts[table] + 1}, line.details
+    print(f"{total} requests in two overlapping runs ({overlap:.1f} s together), "
+          f"max {stats['max_requests_in_5s_window']} in 5 s, {time.monotonic() - started:.1f} s")
 
 
 def test_serve_all_builds_the_deployments_of_prefect_yaml() -> None:
