@@ -424,6 +424,29 @@ def test_the_size_limit_defaults_to_the_seeds_10_mb(tmp_path: Path) -> None:
     assert read_statement(path, today=TODAY).file_error.code == "TOO_FEW_COLUMNS"  # past the size check
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_what_is_not_a_regular_file_is_refused_without_reading_it(tmp_path: Path, kind: str) -> None:
+    """Before, a FIFO waited for a writer and /dev/zero was hashed until the end that never comes."""
+    import os
+    import threading
+
+    if kind == "fifo":
+        path = tmp_path / "export.csv"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+    found: list[Statement] = []
+    reader = threading.Thread(target=lambda: found.append(read_statement(path, today=TODAY)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive() and kind == "fifo":
+        with path.open("wb"):  # let the stuck reader go
+            pass
+    assert found, "read_statement did not return within 10 s"
+    assert found[0].file_error == RowMessage(
+        0, "NOT_A_FILE", "Det här är ingen vanlig fil (utan t.ex. en enhet eller en namngiven pipe) och kan inte importeras.")
+
+
 def test_an_unknown_header_names_what_was_expected() -> None:
     error = read("Datum,Transaktion,Kategori,Belopp,Saldo\n2020-05-05,Kortköp,,\"-99,00\",\n").file_error
     assert error.code == "UNKNOWN_FORMAT"

@@ -20,6 +20,7 @@ class RowMessage:
 
 FILE_MESSAGES: Mapping[str, str] = {
     "FILE_TYPE": "Filtypen stöds inte. Endast .csv- och .txt-filer accepteras.",
+    "NOT_A_FILE": "Det här är ingen vanlig fil (utan t.ex. en enhet eller en namngiven pipe) och kan inte importeras.",
     "FILE_TOO_LARGE": "Filen är för stor. Max storlek är {limit}.",
     "FILE_EMPTY": "Filen är tom.",
     "ENCODING": "Filen kunde inte läsas. Kontrollera att filen är en giltig CSV-fil.",

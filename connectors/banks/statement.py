@@ -54,6 +54,8 @@ def read_statement(
     """Read an ICA-banken or Swedbank export (from `data` when the caller has the bytes already).
 
     `bank` forces one bank's formats; `today` anchors the date rules, so tests can fix it."""
+    if data is None and not path.is_file():  # /dev/zero or a FIFO: reading or hashing it would never end
+        return Statement(path.name, 0, hashlib.sha256(b"").hexdigest(), file_error=file_message("NOT_A_FILE"))
     size = path.stat().st_size if data is None else len(data)
     if problem := check_file(path.name, size, max_bytes):
         return Statement(path.name, size, _sha256(path, data), file_error=problem)
