@@ -27,6 +27,11 @@ from models.store import open_store  # noqa: E402
 POSTGRES_URL = os.environ.get("LEDGERFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def in_ci(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """Whether this run is CI's: any true spelling of ``CI`` (GitHub's ``true``, but also ``1``, ``yes``, ``on``)."""
+    return environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _postgres_reachable() -> str | None:
     try:
         with sa.create_engine(POSTGRES_URL).connect() as connection:
@@ -40,8 +45,8 @@ def _postgres_reachable() -> str | None:
 def postgres_server() -> str:
     problem = _postgres_reachable()
     if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and PostgreSQL at {POSTGRES_URL} is unreachable: {problem}")
+        if in_ci():
+            pytest.fail(f"CI is set and PostgreSQL at {POSTGRES_URL} is unreachable: {problem}")
         pytest.skip(f"PostgreSQL unreachable: {problem}")
     return POSTGRES_URL
 

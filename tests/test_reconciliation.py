@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import shutil
 import subprocess
 import uuid
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from conftest import in_ci
 from typer.testing import CliRunner
 
 from connectors import fortnox as fx
@@ -445,8 +445,8 @@ def test_a_report_whose_fortnox_is_down_is_written_with_a_notice_and_the_run_fai
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true and chromium is not installed (apt-get install chromium)")
+        if in_ci():
+            pytest.fail("CI is set and chromium is not installed (apt-get install chromium)")
         pytest.skip("chromium is not installed (apt-get install chromium); the rendered report is not checked")
     return found
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -47,7 +48,7 @@ def test_ci_fails_instead_of_skipping_when_postgres_is_unreachable(tmp_path: Pat
     )
     assert result.returncode == 1, result.stdout
     assert "1 passed, 1 error" in result.stdout
-    assert "CI=true and PostgreSQL" in result.stdout
+    assert "CI is set and PostgreSQL" in result.stdout
 
 
 def test_a_command_that_wrote_to_sqlite_leaves_no_write_ahead_log(tmp_path: Path) -> None:
@@ -79,3 +80,11 @@ def test_a_command_that_wrote_to_sqlite_leaves_no_write_ahead_log(tmp_path: Path
         table = ENTITIES["bank_transaction"].table.name
         assert connection.execute(f"SELECT count(*) FROM {table}").fetchone() == (3000,)
     connection.close()
+
+
+@pytest.mark.parametrize(("value", "ci"), [("true", True), ("1", True), ("yes", True), ("True", True), (" on ", True),
+                                           ("", False), ("0", False), ("false", False), ("no", False)])
+def test_any_true_spelling_of_ci_makes_it_a_ci_run(value: str, ci: bool) -> None:
+    from conftest import in_ci
+
+    assert in_ci({"CI": value}) is ci
