@@ -16,6 +16,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import logging  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated  # noqa: E402
 
@@ -430,5 +431,20 @@ def demo(
     run_demo(workdir)
 
 
+def main() -> None:
+    """The ``ledgerflow`` command: the app, and settings a user got wrong said in one line each, exit 2."""
+    try:
+        app()
+    except Exception as error:
+        from flows.settings import settings_problems
+
+        problems = settings_problems(error)
+        if problems is None:
+            raise
+        for line in problems:
+            print(f"setting refused: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

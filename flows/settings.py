@@ -7,6 +7,7 @@ arguments, so they can be tested without environment variables.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,9 @@ from sqlalchemy import make_url
 
 from models.invoice_review import Buyer
 from models.secrets import SecretCipher
+
+
+Jurisdiction = Literal["SE", "DK"]  # the laws tasks.retention knows
 
 
 class Settings(BaseSettings):
@@ -80,9 +84,9 @@ class Settings(BaseSettings):
                                       "long (OPS-003: at least 12 months)")
     retention_personal_months: int = Field(24, ge=1, description="Then anonymise the personal data of invoice "
                                            "reviews (reviewer, comments, references) kept for the bookkeeping")
-    jurisdiction: str = Field("SE", description="Bookkeeping law deciding how long documents and the audit "
-                              "trail are kept: SE 7 years, DK 5 years")
-    tenant_jurisdictions: dict[str, str] = Field(
+    jurisdiction: Jurisdiction = Field("SE", description="Bookkeeping law deciding how long documents and the audit "
+                                       "trail are kept: SE 7 years, DK 5 years")
+    tenant_jurisdictions: dict[str, Jurisdiction] = Field(
         default_factory=dict, description='Tenants under another law than `jurisdiction` (JSON, e.g. {"acme-dk": "DK"})'
     )
 
@@ -111,3 +115,24 @@ class Settings(BaseSettings):
             self.key_file.touch(mode=0o600)
             self.key_file.write_text(SecretCipher.new_key())
         return SecretCipher.from_text(self.key_file.read_text())
+
+
+def settings_problems(error: BaseException) -> list[str] | None:
+    """What a user got wrong in the settings, one line per problem naming the variable, or None if
+    `error` is not about the settings (reading them raised it: a bad value, or a value that is no JSON)."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    prefix = Settings.model_config.get("env_prefix", "")
+    if isinstance(error, ValidationError) and error.title == Settings.__name__:
+        lines = []
+        for problem in error.errors():
+            name, *inner = map(str, problem["loc"])
+            where = f" (at {'.'.join(inner)})" if inner else ""
+            lines.append(f"{prefix}{name.upper()}={problem.get('input')!r}{where}: {problem['msg']}")
+        return lines
+    if isinstance(error, SettingsError):  # pydantic-settings could not parse a JSON value
+        field = str(error).split('"')[1] if str(error).count('"') >= 2 else ""
+        return [f"{prefix}{field.upper()}: not valid JSON ({error.__cause__ or error})"]
+    return None
+

@@ -54,3 +54,32 @@ def test_workcloud_ingest_of_an_empty_folder_says_so(tmp_path, store_env: str) -
     result = CliRunner().invoke(app, ["run", "workcloud-ingest", "--dir", str(tmp_path), "--tenant", "acme"])
     assert result.exit_code == 0, result.output
     assert "WorkCloud ingest, tenant acme: no exports (*.csv, *.txt) in the folder" in result.output
+
+
+@pytest.mark.parametrize(("variable", "value", "said"), [
+    ("LEDGERFLOW_WORKERS", "-1", "setting refused: LEDGERFLOW_WORKERS='-1': Input should be greater than or equal to 0"),
+    ("LEDGERFLOW_WORKERS", "abc", "setting refused: LEDGERFLOW_WORKERS='abc': Input should be a valid integer"),
+    ("LEDGERFLOW_HTTP_ATTEMPTS", "0",
+     "setting refused: LEDGERFLOW_HTTP_ATTEMPTS='0': Input should be greater than or equal to 1"),
+    ("LEDGERFLOW_JURISDICTION", "XX", "setting refused: LEDGERFLOW_JURISDICTION='XX': Input should be 'SE' or 'DK'"),
+    ("LEDGERFLOW_TENANT_JURISDICTIONS", '{"acme": "NO"}',
+     "setting refused: LEDGERFLOW_TENANT_JURISDICTIONS='NO' (at acme): Input should be 'SE' or 'DK'"),
+    ("LEDGERFLOW_TENANT_JURISDICTIONS", "notjson", "setting refused: LEDGERFLOW_TENANT_JURISDICTIONS: not valid JSON"),
+])
+def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path, variable: str, value: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    """Before, each of these ended in a pydantic traceback (or, for the jurisdiction, was accepted and
+    failed later in retention)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERFLOW_")}
+    env.update({variable: value, "LEDGERFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+                "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "db", "status"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith(said)
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr + result.stdout
+
