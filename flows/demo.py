@@ -131,6 +131,14 @@ def run_demo(workdir: Path) -> None:
         f"`ledgerflow db status`, `ledgerflow audit verify`, or any SQLite / PostgreSQL client. "
         f"Exports written: {', '.join(str(p) for p in paths.values())}"
     )
+    from flows.local_server import read_state
+
+    server = read_state()
+    console.print(
+        f"These runs are recorded in the Prefect UI at {server.ui_url}." if server else
+        "These runs ran locally, without Prefect. To see runs in the Prefect UI, `ledgerflow server start` "
+        "(it prints the UI's address) and run the demo or any command again."
+    )
 
 
 def _bank(settings: Settings, workdir: Path) -> None:

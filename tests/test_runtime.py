@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("prefect", "great_expectations", "pandas", "fitz", "pymupdf")
-BANK_FILE = ROOT.parent / "shared" / "reference" / "bank" / "swedbank_baltic_ee_noheader_ofxstatement.csv"
+BANK_FILE = ROOT / "tests" / "data" / "bank" / "swedbank_baltic_ee_noheader_ofxstatement.csv"  # a real export
 
 
 def _env(**extra: str) -> dict[str, str]:
