@@ -314,6 +314,9 @@ def bank_import_command(
 
     if bank not in ("auto", "ica", "swedbank"):
         raise typer.BadParameter("--bank must be auto, ica or swedbank")
+    if missing := [str(f) for f in files if not f.exists()]:  # said in one line, before any file is read
+        raise typer.BadParameter(f"{', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist",
+                                 param_hint="FILES")
     paths = [str(f) for f in files]
     if as_json:
         reports = bank_import(paths, bank, account, tenant, dry_run, allow_duplicates)

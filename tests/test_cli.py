@@ -83,3 +83,20 @@ def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path, variable: str,
     assert result.stderr.startswith(said)
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr + result.stdout
 
+
+def test_a_missing_bank_file_is_one_line_and_nothing_is_imported(tmp_path, store_env: str) -> None:  # type: ignore[no-untyped-def]
+    """Before, the flow raised FileNotFoundError: a traceback, after the files named before it were imported."""
+    import sqlalchemy as sa
+
+    from connectors.sandbox.bank import write_swedbank_company
+    from models.store import open_store
+    from models.tables import bank_imports
+
+    good = write_swedbank_company(tmp_path / "swedbank.csv", 3)
+    result = CliRunner().invoke(app, ["bank-import", str(good), str(tmp_path / "saknas.csv")], env={"COLUMNS": "400"})
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for FILES: {tmp_path / 'saknas.csv'} does not exist" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    with open_store(store_env).connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(bank_imports)).scalar_one() == 0
+
