@@ -103,6 +103,15 @@ class PrefectServer:
         response.raise_for_status()
         return response.json()
 
+    def patch(self, path: str, body: dict[str, Any], tries: int = 10) -> None:
+        """PATCH, tried again while the server answers 503 (its SQLite busy with the workers' runs), at most `tries` times."""
+        for attempt in range(tries):
+            response = httpx.patch(f"{self.api_url}{path}", json=body, timeout=10)
+            if response.status_code != 503 or attempt == tries - 1:
+                response.raise_for_status()
+                return
+            time.sleep(1)
+
     def post(self, path: str, body: dict[str, Any]) -> Any:
         response = httpx.post(f"{self.api_url}{path}", json=body, timeout=10)
         response.raise_for_status()
@@ -344,8 +353,7 @@ def test_two_process_workers_syncing_one_tenant_at_fortnox_real_limit_meet_no_42
     # never overlap in production. Lifted to 2 for this test, they stand for any two processes calling
     # the tenant's token at once (the sync beside the invoice validation, or beside an ad hoc run).
     assert deployment["global_concurrency_limit"]["limit"] == 1
-    httpx.patch(f"{prefect_server.api_url}/deployments/{deployment['id']}", json={"concurrency_limit": 2},
-                timeout=10).raise_for_status()
+    prefect_server.patch(f"/deployments/{deployment['id']}", {"concurrency_limit": 2})
     assert prefect_server.get(f"/deployments/{deployment['id']}")["global_concurrency_limit"]["limit"] == 2
     # 40 supplier invoices and 40 invoices, each fetched whole after its list: 41 requests a sync, more
     # than one window's 25, so two syncs each held to 25 per 5 s by a limiter of its own would send 50.
@@ -396,8 +404,7 @@ def test_two_process_workers_syncing_one_tenant_at_fortnox_real_limit_meet_no_42
         for process in processes:
             _stop(process)
         sandbox.stop()
-        httpx.patch(f"{prefect_server.api_url}/deployments/{deployment['id']}", json={"concurrency_limit": 1},
-                    timeout=10).raise_for_status()
+        prefect_server.patch(f"/deployments/{deployment['id']}", {"concurrency_limit": 1})
 
     # Two workers, two flow-run processes, at the same time.
     windows = {dataset: _flow_run_window(final) for dataset, final in finals.items()}
