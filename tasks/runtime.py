@@ -25,10 +25,11 @@ import functools
 import logging
 import os
 import sys
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+
+from models.store import new_ids
 
 if TYPE_CHECKING:
     from prefect import Flow, Task
@@ -55,7 +56,7 @@ FailureHook = Callable[[RunEnd], None]
 @dataclass
 class _LocalRun:
     flow_name: str
-    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    run_id: str = field(default_factory=lambda: new_ids(1)[0])  # the project's ids: UUID v7, ordered by time
 
 
 _local_run: contextvars.ContextVar[_LocalRun | None] = contextvars.ContextVar("ledgerflow_local_run", default=None)
